@@ -1,0 +1,82 @@
+//! nucleus-init: PID 1 of a nucleus sandbox.
+//!
+//! The launcher starts this binary from a sealed memfd as the first process of fresh pid,
+//! mount, uts, ipc, net and cgroup namespaces, with the launch plan on fd 3 and the status pipe
+//! on fd 4. It executes the plan, forks the workload, then stays as a minimal PID 1: it reaps
+//! every zombie, forwards signals and exits with the workload's status.
+//!
+//! No libc, no allocator: raw syscalls through rustix (and `sys/` for the few it lacks), fixed
+//! buffers, and `unsafe` only under `sys/`.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+mod reaper;
+mod report;
+mod setup;
+mod sys;
+mod workload;
+
+use nucleus_shared::plan::{Op, Plan};
+use nucleus_shared::status::{StatusRecord, Step, decode_error_code};
+use rustix::fd::BorrowedFd;
+
+/// The launch plan arrives on this fd; init closes it once read.
+const PLAN_FD: u32 = 3;
+/// The status pipe; init keeps it only until the workload is started.
+const STATUS_FD: u32 = 4;
+
+/// The whole life of init, in order. Each failing step is reported, then init exits 125.
+fn main() -> ! {
+    sys::signals::take_over_all_signals()
+        .unwrap_or_else(|e| report::fail(Step::InitSetup, StatusRecord::NO_OP, e));
+    let _ = rustix::thread::set_name(c"nucleus-init");
+    // Nothing inside may ptrace PID 1 or read its memory, even as namespaced root.
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+    // Only stdio, the plan and the status pipe may come in from the launcher's side.
+    sys::fds::close_from(STATUS_FD + 1);
+    // The launcher's dup2 cleared close-on-exec; the workload must not inherit the pipe, and
+    // its closing on a successful execve is what tells the launcher the workload started.
+    rustix::io::fcntl_setfd(sys::fds::borrow(STATUS_FD), rustix::io::FdFlags::CLOEXEC)
+        .unwrap_or_else(|e| report::fail(Step::InitSetup, StatusRecord::NO_OP, e));
+    rustix::process::umask(rustix::fs::Mode::empty());
+
+    let buf = sys::plan_buffer();
+    let plan_fd = sys::fds::borrow(PLAN_FD);
+    let len = read_all(plan_fd, buf)
+        .unwrap_or_else(|e| report::fail(Step::ReadPlan, StatusRecord::NO_OP, e));
+    sys::fds::close(PLAN_FD);
+    let plan = Plan::decode(&buf[..len]).unwrap_or_else(|e| {
+        report::fail_code(Step::DecodePlan, StatusRecord::NO_OP, decode_error_code(e))
+    });
+
+    let mut state = setup::State::default();
+    for (index, op) in plan.ops() {
+        if let Op::Exec(process) = op {
+            let pid = workload::spawn(&process, index);
+            sys::fds::close(STATUS_FD);
+            reaper::run(pid)
+        }
+        if let Err((step, errno)) = setup::apply(&mut state, &op) {
+            report::fail(step, index, errno)
+        }
+    }
+    // `Plan::decode` proved that the plan ends with `Exec`.
+    report::fail_code(Step::DecodePlan, StatusRecord::NO_OP, 8)
+}
+
+/// Reads until end of file; a plan that does not fit the buffer is refused.
+fn read_all(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, rustix::io::Errno> {
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            return Err(rustix::io::Errno::TOOBIG);
+        }
+        match rustix::io::read(fd, &mut buf[len..]) {
+            Ok(0) => return Ok(len),
+            Ok(n) => len += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}

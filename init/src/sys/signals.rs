@@ -1,0 +1,119 @@
+//! Signal state of PID 1 and of the workload it starts.
+//!
+//! init blocks every signal and takes them one at a time with `rt_sigtimedwait` (as tini
+//! does): no handlers, no signalfd, one syscall per signal. The workload gets a clean state:
+//! nothing blocked, nothing ignored.
+
+use linux_raw_sys::general::{
+    __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_rt_sigtimedwait, SIG_BLOCK, SIG_SETMASK,
+};
+use rustix::io::Errno;
+
+use super::raw::syscall4;
+
+/// The kernel's sigset for rt_* calls: one bit per signal, signal n at bit n-1.
+type SigSet = u64;
+const SIGSET_SIZE: usize = core::mem::size_of::<SigSet>();
+const ALL: SigSet = !0;
+const SIGKILL: u32 = 9;
+const SIGSTOP: u32 = 19;
+const NSIG: u32 = 64;
+
+/// The kernel's `struct sigaction` layout on x86_64 and aarch64 (handler, flags, restorer, mask).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: SigSet,
+}
+
+/// Resets every disposition to default and blocks every signal.
+///
+/// Ignored dispositions survive `execve`: the launcher's std runtime ignores SIGPIPE, and a
+/// shell may have ignored SIGHUP or SIGINT; none of that may reach the workload.
+pub fn take_over_all_signals() -> Result<(), Errno> {
+    let default = KernelSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for sig in 1..=NSIG {
+        if sig == SIGKILL || sig == SIGSTOP {
+            continue;
+        }
+        // SAFETY: `default` is a valid kernel sigaction that outlives the call; the old action
+        // is not requested (null). SIG_DFL installs no handler, so no code can run async.
+        let r = unsafe {
+            syscall4(
+                __NR_rt_sigaction,
+                sig as usize,
+                &raw const default as usize,
+                0,
+                SIGSET_SIZE,
+            )
+        };
+        // Signals 32 and 33 may be refused on some kernels' configurations; others must work.
+        if let Err(e) = r {
+            if e != Errno::INVAL {
+                return Err(e);
+            }
+        }
+    }
+    set_mask(SIG_BLOCK, ALL)
+}
+
+/// Unblocks everything; called in the workload child before `execve`.
+pub fn unblock_all() -> Result<(), Errno> {
+    set_mask(SIG_SETMASK, 0)
+}
+
+fn set_mask(how: u32, set: SigSet) -> Result<(), Errno> {
+    // SAFETY: `set` is a valid sigset of the size passed, living across the call; the old mask
+    // is not requested.
+    unsafe {
+        syscall4(
+            __NR_rt_sigprocmask,
+            how as usize,
+            &raw const set as usize,
+            0,
+            SIGSET_SIZE,
+        )
+    }
+    .map(drop)
+}
+
+/// Waits for any (blocked) signal and returns its number.
+pub fn wait_any() -> Result<u32, Errno> {
+    let set: SigSet = ALL;
+    // siginfo_t is 128 bytes; only the number (the return value) is used.
+    let mut info = [0u64; 16];
+    // SAFETY: `set` and `info` are valid for the sizes the kernel reads and writes (8 and 128
+    // bytes) for the duration of the call; a null timeout means wait without limit.
+    unsafe {
+        syscall4(
+            __NR_rt_sigtimedwait,
+            &raw const set as usize,
+            info.as_mut_ptr() as usize,
+            0,
+            SIGSET_SIZE,
+        )
+    }
+    .map(|signo| signo as u32)
+}
+
+/// Sends signal `signo` to `pid` (any number, real-time signals included).
+pub fn send(pid: rustix::process::Pid, signo: u32) -> Result<(), Errno> {
+    // SAFETY: kill takes no pointers; any pid and signal number are valid inputs to the kernel.
+    unsafe {
+        syscall4(
+            linux_raw_sys::general::__NR_kill,
+            pid.as_raw_nonzero().get() as usize,
+            signo as usize,
+            0,
+            0,
+        )
+    }
+    .map(drop)
+}

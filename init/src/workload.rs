@@ -1,0 +1,91 @@
+//! Forking the workload and preparing it for `execve`: clean signals, no stray fds, the
+//! requested user, the working directory, then a `PATH` search like `execvp`.
+
+use core::ffi::CStr;
+
+use crate::sys::{Fork, exit_group};
+use nucleus_shared::plan::{MAX_ARGS, Process};
+use nucleus_shared::status::Step;
+use rustix::io::Errno;
+use rustix::process::{Gid, Pid, Uid};
+
+use crate::setup::path::PathBuf;
+use crate::sys::exec::{CStrArray, execve};
+use crate::{STATUS_FD, report, sys};
+
+/// Same default as docker and the shells when the environment has no `PATH`.
+const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// docker's exit codes for a command that is missing, or present but not executable.
+const NOT_FOUND: i32 = 127;
+const NOT_EXECUTABLE: i32 = 126;
+
+/// Forks; the child never returns. A failed fork is reported like any setup step.
+pub fn spawn(p: &Process<'_>, op: u16) -> Pid {
+    match sys::fork() {
+        Ok(Fork::Child) => child(p, op),
+        Ok(Fork::ParentOf(pid)) => pid,
+        Err(e) => report::fail(Step::Fork, op, e),
+    }
+}
+
+fn child(p: &Process<'_>, op: u16) -> ! {
+    let fail = |step, e: Errno| -> ! {
+        report::send(step, op, e.raw_os_error() as u32);
+        exit_group(report::RUNTIME_FAILED)
+    };
+    sys::signals::unblock_all().unwrap_or_else(|e| fail(Step::InitSetup, e));
+    rustix::process::umask(rustix::fs::Mode::from(0o022));
+    // Only stdio and the close-on-exec status pipe remain.
+    sys::fds::close_range(3, STATUS_FD - 1);
+    sys::fds::close_from(STATUS_FD + 1);
+    if p.uid != 0 || p.gid != 0 {
+        set_user(p.uid, p.gid).unwrap_or_else(|e| fail(Step::SetUser, e));
+    }
+    rustix::process::chdir(p.cwd).unwrap_or_else(|e| fail(Step::Chdir, e));
+
+    let e = exec(p).unwrap_or_else(|e| e);
+    report::send(Step::Exec, op, e.raw_os_error() as u32);
+    exit_group(if e == Errno::NOENT || e == Errno::NOTDIR {
+        NOT_FOUND
+    } else {
+        NOT_EXECUTABLE
+    })
+}
+
+fn set_user(uid: u32, gid: u32) -> Result<(), Errno> {
+    let gid = Gid::from_raw(gid);
+    rustix::thread::set_thread_groups(&[])?;
+    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
+    let uid = Uid::from_raw(uid);
+    rustix::thread::set_thread_res_uid(uid, uid, uid)
+}
+
+/// Returns only on failure, with the error `execvp` would report.
+fn exec(p: &Process<'_>) -> Result<Errno, Errno> {
+    let argv = CStrArray::<{ MAX_ARGS + 1 }>::collect(p.argv.iter())?;
+    let envp = CStrArray::<{ MAX_ARGS + 1 }>::collect(p.env.iter())?;
+    let file = p.argv.iter().next().ok_or(Errno::INVAL)?;
+    if file.to_bytes().contains(&b'/') {
+        return Ok(execve(file, &argv, &envp));
+    }
+    let path = p
+        .env
+        .iter()
+        .find_map(|e| e.to_bytes().strip_prefix(b"PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    let mut denied = false;
+    for dir in path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let Ok(candidate) = PathBuf::join(&[dir, b"/", file.to_bytes()]) else {
+            continue;
+        };
+        let candidate: &CStr = candidate.as_cstr()?;
+        match execve(candidate, &argv, &envp) {
+            Errno::ACCESS => denied = true,
+            Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG | Errno::LOOP => {}
+            other => return Ok(other),
+        }
+    }
+    Ok(if denied { Errno::ACCESS } else { Errno::NOENT })
+}

@@ -1,0 +1,165 @@
+//! The native backend: plan, clone init into new namespaces, relay signals, wait, report.
+
+use std::io;
+use std::path::Path;
+
+use nucleus_shared::status::StatusRecord;
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::pipe::PipeFlags;
+use rustix::process::{Signal, WaitIdOptions};
+
+use crate::config::{Config, Network};
+use crate::error::Error;
+use crate::plan::{self, HostRoot};
+use crate::report;
+use crate::sys;
+
+/// nucleus-init, built and embedded by build.rs.
+static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nucleus-init"));
+
+/// Runs the sandbox to completion; returns the exit code the launcher should exit with.
+pub fn run(cfg: &Config) -> Result<i32, Error> {
+    let host = if cfg.rootfs.is_none() {
+        HostRoot::probe(Path::new("/"))
+    } else {
+        HostRoot::default()
+    };
+    let plan = plan::compile(cfg, &host)?;
+    tracing::debug!(bytes = plan.bytes.len(), "plan compiled");
+
+    let init = sys::memfd::sealed_executable(c"nucleus-init", INIT)
+        .map_err(|e| Error::io("loading nucleus-init", e))?;
+    let plan_fd =
+        plan_pipe(&plan.bytes).map_err(|e| Error::io("passing the plan to nucleus-init", e))?;
+    let (status_rd, status_wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
+        .map_err(|e| Error::io("creating the status pipe", e.into()))?;
+    let signals =
+        sys::signals::block_and_open().map_err(|e| Error::io("setting up signal relay", e))?;
+
+    let high = |fd| {
+        sys::clone::above_contract(fd).map_err(|e| Error::io("arranging fds for nucleus-init", e))
+    };
+    let (init, plan_fd, status_wr) = (high(init)?, high(plan_fd)?, high(status_wr.into())?);
+    let pidfd = sys::clone::spawn_init(namespace_flags(cfg), &init, &plan_fd, &status_wr)
+        .map_err(|e| Error::io("creating the sandbox namespaces (clone3)", e))?;
+    drop((init, plan_fd, status_wr));
+    tracing::debug!("nucleus-init started");
+
+    let (status, record) = supervise(&pidfd, &status_rd, &signals)?;
+    match record {
+        Some(r) => Err(report::from_record(&r, &plan, cfg)),
+        None => Ok(status),
+    }
+}
+
+fn namespace_flags(cfg: &Config) -> u64 {
+    let mut f = libc::CLONE_NEWPID
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWCGROUP;
+    if cfg.network == Network::None {
+        f |= libc::CLONE_NEWNET;
+    }
+    f as u64
+}
+
+/// A pipe holding the whole plan, its write end already closed: init reads to end of file.
+fn plan_pipe(bytes: &[u8]) -> io::Result<OwnedFd> {
+    let (rd, wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?;
+    // The plan must fit in the pipe, since nobody reads it before the clone.
+    if bytes.len() > 65536 {
+        rustix::pipe::fcntl_setpipe_size(&wr, bytes.len())?;
+    }
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let n = rustix::io::write(&wr, rest)?;
+        rest = &rest[n..];
+    }
+    Ok(rd)
+}
+
+/// Waits for init to exit while relaying signals and collecting a failure record, if any.
+fn supervise(
+    pidfd: &OwnedFd,
+    status_rd: &OwnedFd,
+    signals: &OwnedFd,
+) -> Result<(i32, Option<StatusRecord>), Error> {
+    let mut record_buf = [0u8; StatusRecord::LEN];
+    let mut record_len = 0;
+    let mut status_open = true;
+    loop {
+        let mut fds = vec![
+            PollFd::new(pidfd, PollFlags::IN),
+            PollFd::new(signals, PollFlags::IN),
+        ];
+        if status_open {
+            fds.push(PollFd::new(status_rd, PollFlags::IN));
+        }
+        match rustix::event::poll(&mut fds, None) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Error::io("waiting for the sandbox", e.into())),
+        }
+        let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
+        drop(fds);
+        if ready[1] {
+            while let Some(sig) = sys::signals::read_one(signals) {
+                tracing::debug!(sig, "forwarding signal");
+                if let Some(sig) = Signal::from_named_raw(sig) {
+                    let _ = rustix::process::pidfd_send_signal(pidfd, sig);
+                }
+            }
+        }
+        if status_open && ready[2] {
+            status_open = read_record(status_rd, &mut record_buf, &mut record_len);
+        }
+        if ready[0] {
+            let status = wait_exit(pidfd)?;
+            // Every writer of the status pipe is gone now; collect what they said.
+            while status_open {
+                status_open = read_record(status_rd, &mut record_buf, &mut record_len);
+            }
+            let record = (record_len == StatusRecord::LEN)
+                .then(|| StatusRecord::decode(&record_buf))
+                .flatten();
+            return Ok((status, record));
+        }
+    }
+}
+
+/// Reads into the record buffer; false at end of file (or once it is full).
+fn read_record(fd: impl AsFd, buf: &mut [u8; StatusRecord::LEN], len: &mut usize) -> bool {
+    if *len == buf.len() {
+        return false;
+    }
+    match rustix::io::read(fd, &mut buf[*len..]) {
+        Ok(0) => false,
+        Ok(n) => {
+            *len += n;
+            true
+        }
+        Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => true,
+        Err(_) => false,
+    }
+}
+
+/// init's exit code, or 128 + n if signal n killed it (SIGKILL from outside, say).
+fn wait_exit(pidfd: &OwnedFd) -> Result<i32, Error> {
+    loop {
+        match rustix::process::waitid(
+            rustix::process::WaitId::PidFd(pidfd.as_fd()),
+            WaitIdOptions::EXITED,
+        ) {
+            Ok(Some(st)) => {
+                return Ok(match (st.exit_status(), st.terminating_signal()) {
+                    (Some(code), _) => code,
+                    (None, Some(sig)) => 128 + sig,
+                    _ => 128,
+                });
+            }
+            Ok(None) | Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(Error::io("collecting the sandbox's exit status", e.into())),
+        }
+    }
+}

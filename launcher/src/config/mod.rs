@@ -1,0 +1,114 @@
+//! A validated sandbox configuration. Every bad value is refused here, naming the option and
+//! the value, before anything touches the system.
+
+mod paths;
+mod values;
+
+use std::path::PathBuf;
+
+pub use paths::SandboxPath;
+pub use values::{Tmpfs, Volume};
+
+use crate::cli::RunArgs;
+use crate::error::Error;
+
+pub const DEFAULT_HOSTNAME: &str = "nucleus";
+/// docker's default `PATH`, used when the caller sets none.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    /// A new network namespace with only `lo`, up.
+    None,
+    /// The host's network namespace.
+    Host,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None`: the embedded default root.
+    pub rootfs: Option<PathBuf>,
+    pub rootfs_rw: bool,
+    pub hostname: String,
+    /// The complete environment of the workload, in order, without duplicates.
+    pub env: Vec<(String, String)>,
+    pub workdir: SandboxPath,
+    pub uid: u32,
+    pub gid: u32,
+    pub volumes: Vec<Volume>,
+    pub tmpfs: Vec<Tmpfs>,
+    pub network: Network,
+    pub command: Vec<String>,
+}
+
+impl Config {
+    pub fn from_args(a: RunArgs, host_env: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        if a.command.is_empty() || a.command[0].is_empty() {
+            return Err(Error::usage(
+                "no command given: nucleus-launch run [OPTIONS] -- CMD [ARGS...]",
+            ));
+        }
+        values::no_nul("command", &a.command)?;
+        let rootfs = a.rootfs.as_deref().map(paths::rootfs).transpose()?;
+        let hostname = match a.hostname {
+            Some(h) => values::hostname(&h)?,
+            None => DEFAULT_HOSTNAME.to_owned(),
+        };
+        let (uid, gid) = a
+            .user
+            .as_deref()
+            .map(values::user)
+            .transpose()?
+            .unwrap_or((0, 0));
+        let workdir = match a.workdir.as_deref() {
+            Some(w) => SandboxPath::parse("--workdir", w)?,
+            None => SandboxPath::root(),
+        };
+
+        let mut env = vec![
+            ("PATH".to_owned(), DEFAULT_PATH.to_owned()),
+            ("HOSTNAME".to_owned(), hostname.clone()),
+            (
+                "HOME".to_owned(),
+                if uid == 0 { "/root" } else { "/" }.to_owned(),
+            ),
+        ];
+        for e in &a.env {
+            let Some((k, v)) = values::env(e, &host_env)? else {
+                continue;
+            };
+            match env.iter_mut().find(|(key, _)| *key == k) {
+                Some(slot) => slot.1 = v,
+                None => env.push((k, v)),
+            }
+        }
+
+        let volumes = a
+            .volumes
+            .iter()
+            .map(|v| values::volume(v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tmpfs = a
+            .tmpfs
+            .iter()
+            .map(|t| values::tmpfs(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let network = match a.network.as_str() {
+            "host" => Network::Host,
+            _ => Network::None,
+        };
+        Ok(Config {
+            rootfs,
+            rootfs_rw: a.rootfs_rw,
+            hostname,
+            env,
+            workdir,
+            uid,
+            gid,
+            volumes,
+            tmpfs,
+            network,
+            command: a.command,
+        })
+    }
+}

@@ -1,0 +1,70 @@
+//! The minimal `/dev`: a small tmpfs with the harmless character devices, a private devpts
+//! instance, `/dev/shm`, and the usual symlinks. Nothing of the host's `/dev` is shared.
+
+use nucleus_shared::plan::{Op, flags};
+
+use super::{Ops, cstring};
+use crate::error::Error;
+
+/// (name, major, minor), all mode 0666 as in every container runtime.
+const DEVICES: &[(&str, u32, u32)] = &[
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+
+const LINKS: &[(&str, &str)] = &[
+    ("dev/ptmx", "pts/ptmx"),
+    ("dev/fd", "/proc/self/fd"),
+    ("dev/stdin", "/proc/self/fd/0"),
+    ("dev/stdout", "/proc/self/fd/1"),
+    ("dev/stderr", "/proc/self/fd/2"),
+];
+
+pub fn populate(ops: &mut Ops) -> Result<(), Error> {
+    ops.mount(
+        "tmpfs",
+        "dev",
+        flags::NOSUID | flags::NOEXEC,
+        "mode=0755,size=65536k",
+    )?;
+    for &(name, major, minor) in DEVICES {
+        let path = format!("dev/{name}");
+        let p = cstring(&path, &path)?;
+        ops.push(
+            Op::CharDev {
+                path: &p,
+                mode: 0o666,
+                major,
+                minor,
+            },
+            format!("creating /{path}"),
+        );
+    }
+    ops.mount(
+        "devpts",
+        "dev/pts",
+        flags::NOSUID | flags::NOEXEC,
+        "newinstance,ptmxmode=0666,mode=0620",
+    )?;
+    ops.mount(
+        "tmpfs",
+        "dev/shm",
+        flags::NOSUID | flags::NODEV | flags::NOEXEC,
+        "mode=1777",
+    )?;
+    for &(path, target) in LINKS {
+        let (p, t) = (cstring(path, path)?, cstring(target, target)?);
+        ops.push(
+            Op::Symlink {
+                target: &t,
+                path: &p,
+            },
+            format!("creating the symlink /{path}"),
+        );
+    }
+    Ok(())
+}

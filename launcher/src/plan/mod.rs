@@ -1,0 +1,217 @@
+//! Config → plan: the ordered operations init executes. Pure: host facts come in as values
+//! (`HostRoot`), so this module is tested without root or a kernel.
+
+mod default_root;
+mod dev;
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+pub use default_root::HostRoot;
+use nucleus_shared::plan::{Op, PlanBuilder, ProcessSpec, flags};
+
+use crate::config::{Config, Network};
+use crate::error::Error;
+
+/// Where init mounts its private staging tmpfs (in its own mount namespace only; the host
+/// never sees it), as bubblewrap does.
+pub const STAGING: &str = "/tmp";
+
+/// A plan ready to send, with a sentence per operation for error messages.
+#[derive(Debug)]
+pub struct CompiledPlan {
+    pub bytes: Vec<u8>,
+    descriptions: Vec<String>,
+}
+
+impl CompiledPlan {
+    /// What operation `index` does, for "... failed: <errno>" messages.
+    pub fn describe(&self, index: u16) -> &str {
+        self.descriptions
+            .get(usize::from(index))
+            .map_or("setting up the sandbox", String::as_str)
+    }
+}
+
+fn cstring(what: &str, s: impl AsRef<[u8]>) -> Result<CString, Error> {
+    CString::new(s.as_ref()).map_err(|_| Error::usage(format!("{what} contains a NUL byte")))
+}
+
+fn path_cstring(p: &Path) -> Result<CString, Error> {
+    cstring(&p.display().to_string(), p.as_os_str().as_bytes())
+}
+
+/// Appends operations together with their descriptions.
+struct Ops {
+    builder: PlanBuilder,
+    descriptions: Vec<String>,
+}
+
+impl Ops {
+    fn push(&mut self, op: Op<'_>, what: impl Into<String>) {
+        let index = self.builder.push(&op);
+        debug_assert_eq!(usize::from(index), self.descriptions.len());
+        self.descriptions.push(what.into());
+    }
+
+    fn mount(&mut self, fstype: &str, target: &str, f: u32, data: &str) -> Result<(), Error> {
+        let (fs, t, d) = (
+            cstring(fstype, fstype)?,
+            cstring(target, target)?,
+            cstring(data, data)?,
+        );
+        self.push(
+            Op::Mount {
+                fstype: &fs,
+                target: &t,
+                flags: f,
+                data: &d,
+            },
+            format!("mounting {fstype} on /{target}"),
+        );
+        Ok(())
+    }
+
+    fn bind(&mut self, source: &Path, target: &str, f: u32, is_dir: bool) -> Result<(), Error> {
+        let (s, t) = (path_cstring(source)?, cstring(target, target)?);
+        self.push(
+            Op::Bind {
+                source: &s,
+                target: &t,
+                flags: f,
+                is_dir,
+            },
+            format!("bind-mounting {} onto /{target}", source.display()),
+        );
+        Ok(())
+    }
+}
+
+pub fn compile(cfg: &Config, host: &HostRoot) -> Result<CompiledPlan, Error> {
+    let mut ops = Ops {
+        builder: PlanBuilder::new(),
+        descriptions: Vec::new(),
+    };
+    let staging = cstring(STAGING, STAGING)?;
+    ops.push(
+        Op::Enter { staging: &staging },
+        format!("preparing a private mount namespace (staging on {STAGING})"),
+    );
+
+    match &cfg.rootfs {
+        Some(dir) => {
+            let source = path_cstring(dir)?;
+            ops.push(
+                Op::RootBind { source: &source },
+                format!("bind-mounting the rootfs {}", dir.display()),
+            );
+        }
+        None => {
+            ops.push(Op::RootTmpfs, "mounting the tmpfs of the default root");
+            default_root::populate(&mut ops, cfg, host)?;
+        }
+    }
+
+    ops.mount(
+        "proc",
+        "proc",
+        flags::NOSUID | flags::NODEV | flags::NOEXEC,
+        "",
+    )?;
+    dev::populate(&mut ops)?;
+    ops.mount("tmpfs", "tmp", flags::NOSUID | flags::NODEV, "mode=1777")?;
+
+    for v in &cfg.volumes {
+        let f = if v.read_only { flags::RDONLY } else { 0 };
+        ops.bind(&v.source, v.target.relative(), f, v.is_dir)?;
+    }
+    for t in &cfg.tmpfs {
+        let mut f = 0;
+        for (set, bit) in [
+            (t.read_only, flags::RDONLY),
+            (t.noexec, flags::NOEXEC),
+            (t.nosuid, flags::NOSUID),
+            (t.nodev, flags::NODEV),
+        ] {
+            if set {
+                f |= bit;
+            }
+        }
+        let mut data = format!("mode={:o}", t.mode.unwrap_or(0o1777));
+        if let Some(size) = t.size {
+            data.push_str(&format!(",size={size}"));
+        }
+        ops.mount("tmpfs", t.target.relative(), f, &data)?;
+    }
+
+    // The default root is always read-only; a --rootfs unless --rootfs-rw.
+    if cfg.rootfs.is_none() || !cfg.rootfs_rw {
+        ops.push(
+            Op::RemountRoot {
+                flags: flags::RDONLY,
+            },
+            "making the root read-only",
+        );
+    }
+    let root_name = cfg.rootfs.as_ref().map_or_else(
+        || "the default root".to_owned(),
+        |p| p.display().to_string(),
+    );
+    ops.push(Op::PivotRoot, format!("pivot_root into {root_name}"));
+
+    let hostname = cstring("--hostname", &cfg.hostname)?;
+    ops.push(
+        Op::Hostname { name: &hostname },
+        format!("setting the hostname to {}", cfg.hostname),
+    );
+    if cfg.network == Network::None {
+        ops.push(Op::LoopbackUp, "bringing up the loopback interface");
+    }
+
+    let argv = cfg
+        .command
+        .iter()
+        .map(|a| cstring("command", a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let env = cfg
+        .env
+        .iter()
+        .map(|(k, v)| cstring(&format!("-e {k}"), format!("{k}={v}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let argv_refs: Vec<&_> = argv.iter().map(CString::as_c_str).collect();
+    let env_refs: Vec<&_> = env.iter().map(CString::as_c_str).collect();
+    if argv_refs.len() > nucleus_shared::plan::MAX_ARGS
+        || env_refs.len() > nucleus_shared::plan::MAX_ARGS
+    {
+        return Err(Error::usage(format!(
+            "at most {} arguments and {} environment variables are supported",
+            nucleus_shared::plan::MAX_ARGS,
+            nucleus_shared::plan::MAX_ARGS
+        )));
+    }
+    let cwd = cstring("--workdir", cfg.workdir.as_str())?;
+    ops.builder.exec(&ProcessSpec {
+        argv: &argv_refs,
+        env: &env_refs,
+        cwd: &cwd,
+        uid: cfg.uid,
+        gid: cfg.gid,
+    });
+    ops.descriptions
+        .push(format!("starting {:?}", cfg.command[0]));
+
+    let bytes = ops.builder.finish().map_err(|size| {
+        Error::usage(format!(
+            "the sandbox description is {size} bytes, over the {} byte limit (too many or too long arguments?)",
+            nucleus_shared::wire::MAX_PLAN_BYTES
+        ))
+    })?;
+    Ok(CompiledPlan {
+        bytes,
+        descriptions: ops.descriptions,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! Turning init's status records into one sentence naming the step and the path.
+
+use nucleus_shared::status::{StatusRecord, Step, decode_error_text};
+
+use crate::config::Config;
+use crate::error::{Error, errno_text, exit};
+use crate::plan::CompiledPlan;
+
+pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error {
+    let errno = r.errno as i32;
+    let why = errno_text(errno);
+    let what = plan.describe(r.op);
+    let cmd = &cfg.command[0];
+    match r.step {
+        Step::Exec => {
+            let code = if errno == libc::ENOENT || errno == libc::ENOTDIR {
+                exit::NOT_FOUND
+            } else {
+                exit::CANNOT_EXECUTE
+            };
+            let message = if code == exit::NOT_FOUND && !cmd.contains('/') {
+                format!("{cmd}: command not found in the sandbox's PATH")
+            } else {
+                format!("cannot execute {cmd}: {why}")
+            };
+            Error::Exec { code, message }
+        }
+        Step::Resolve if errno == libc::EXDEV || errno == libc::ELOOP => Error::runtime(format!(
+            "{what} failed: the target leaves the sandbox root (through a symlink or '..')"
+        )),
+        Step::Resolve => Error::runtime(format!("{what} failed: resolving the target: {why}")),
+        Step::Op => Error::runtime(format!("{what} failed: {why}")),
+        Step::Chdir => Error::runtime(format!(
+            "cannot enter the working directory {}: {why}",
+            cfg.workdir
+        )),
+        Step::SetUser => Error::runtime(format!(
+            "cannot switch to user {}:{}: {why}",
+            cfg.uid, cfg.gid
+        )),
+        Step::Fork => Error::runtime(format!("starting the workload failed: {why}")),
+        Step::ExecInit => Error::runtime(format!("starting nucleus-init failed: {why}")),
+        Step::ReadPlan => Error::runtime(format!("nucleus-init could not read its plan: {why}")),
+        Step::DecodePlan => Error::runtime(format!(
+            "nucleus-init refused its plan: {}",
+            decode_error_text(r.errno)
+        )),
+        Step::InitSetup => Error::runtime(format!("nucleus-init could not prepare itself: {why}")),
+    }
+}

@@ -1,0 +1,270 @@
+//! The operations of a launch plan, in the order init executes them.
+//!
+//! Paths named `target` or `path` are relative to the new root (no leading `/`, no `..`, no
+//! empty or `.` components: the launcher checks this and so does init's decoder) and init
+//! resolves them beneath the root, so a symlink in an image can never send a mount to the
+//! host. Paths named `source` are absolute host paths, seen through the old root while the new
+//! root is being built.
+
+use core::ffi::CStr;
+
+use crate::wire::{DecodeError, Reader, split_header};
+
+/// Mount flags, our own bits so that the wire format does not depend on kernel headers.
+pub mod flags {
+    pub const RDONLY: u32 = 1;
+    pub const NOSUID: u32 = 1 << 1;
+    pub const NODEV: u32 = 1 << 2;
+    pub const NOEXEC: u32 = 1 << 3;
+    pub const ALL: u32 = RDONLY | NOSUID | NODEV | NOEXEC;
+}
+
+/// Most arguments, and most environment entries, a workload may be given.
+pub const MAX_ARGS: usize = 1024;
+
+/// One step of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op<'a> {
+    /// Make every mount private, mount a tmpfs on `staging` and pivot into it, so that the old
+    /// root sits at `/oldroot` and the new one is built at `/newroot`.
+    Enter { staging: &'a CStr },
+    /// The new root is a fresh tmpfs (the embedded default root).
+    RootTmpfs,
+    /// The new root is a recursive bind of the host directory `source`.
+    RootBind { source: &'a CStr },
+    /// Create a directory (and its parents) beneath the root.
+    Mkdir { path: &'a CStr, mode: u32 },
+    /// Create a symlink at `path` pointing to `target` (stored verbatim).
+    Symlink { target: &'a CStr, path: &'a CStr },
+    /// Create a file with the given contents.
+    WriteFile {
+        path: &'a CStr,
+        mode: u32,
+        contents: &'a [u8],
+    },
+    /// Create a character device node.
+    CharDev {
+        path: &'a CStr,
+        mode: u32,
+        major: u32,
+        minor: u32,
+    },
+    /// Mount a new filesystem instance, creating the mount point.
+    Mount {
+        fstype: &'a CStr,
+        target: &'a CStr,
+        flags: u32,
+        data: &'a CStr,
+    },
+    /// Bind-mount (recursively) a host path, creating the mount point as a directory or file.
+    Bind {
+        source: &'a CStr,
+        target: &'a CStr,
+        flags: u32,
+        is_dir: bool,
+    },
+    /// Apply flags (read-only ...) to the root mount itself, once everything is in place.
+    RemountRoot { flags: u32 },
+    /// Make `/newroot` the root and detach the old one completely.
+    PivotRoot,
+    /// Set the UTS hostname.
+    Hostname { name: &'a CStr },
+    /// Bring up `lo` in the new network namespace.
+    LoopbackUp,
+    /// Start the workload. Always the last operation.
+    Exec(Process<'a>),
+}
+
+/// The workload: what to execute and as whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process<'a> {
+    pub argv: StrList<'a>,
+    pub env: StrList<'a>,
+    /// Absolute, inside the sandbox.
+    pub cwd: &'a CStr,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// A count-prefixed list of strings, validated when decoded and walked without allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrList<'a> {
+    count: usize,
+    raw: &'a [u8],
+}
+
+impl<'a> StrList<'a> {
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a CStr> + use<'a> {
+        let mut r = Reader::new(self.raw);
+        // Every entry was checked in `decode`, so this stops only at the end of the list.
+        core::iter::from_fn(move || r.cstr().ok())
+    }
+
+    fn decode(r: &mut Reader<'a>, allow_empty: bool) -> Result<Self, DecodeError> {
+        let count = r.u32()? as usize;
+        if count > MAX_ARGS || (count == 0 && !allow_empty) {
+            return Err(DecodeError::BadValue);
+        }
+        let start = r.clone();
+        let mut consumed = 0usize;
+        for _ in 0..count {
+            let s = r.cstr()?;
+            consumed += 4 + s.to_bytes_with_nul().len();
+        }
+        let mut again = start;
+        Ok(StrList {
+            count,
+            raw: again.take(consumed)?,
+        })
+    }
+}
+
+mod tag {
+    pub const ENTER: u8 = 1;
+    pub const ROOT_TMPFS: u8 = 2;
+    pub const ROOT_BIND: u8 = 3;
+    pub const MKDIR: u8 = 4;
+    pub const SYMLINK: u8 = 5;
+    pub const WRITE_FILE: u8 = 6;
+    pub const CHAR_DEV: u8 = 7;
+    pub const MOUNT: u8 = 8;
+    pub const BIND: u8 = 9;
+    pub const REMOUNT_ROOT: u8 = 10;
+    pub const PIVOT_ROOT: u8 = 11;
+    pub const HOSTNAME: u8 = 12;
+    pub const LOOPBACK_UP: u8 = 13;
+    pub const EXEC: u8 = 14;
+}
+
+/// A relative path beneath the root: non-empty components, none `.` or `..`, no leading `/`.
+pub fn is_beneath_path(p: &[u8]) -> bool {
+    !p.is_empty()
+        && p.split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..")
+}
+
+fn beneath<'a>(r: &mut Reader<'a>) -> Result<&'a CStr, DecodeError> {
+    let p = r.cstr()?;
+    if is_beneath_path(p.to_bytes()) {
+        Ok(p)
+    } else {
+        Err(DecodeError::BadValue)
+    }
+}
+
+fn mount_flags(r: &mut Reader<'_>) -> Result<u32, DecodeError> {
+    let f = r.u32()?;
+    if f & !flags::ALL == 0 {
+        Ok(f)
+    } else {
+        Err(DecodeError::BadValue)
+    }
+}
+
+impl<'a> Op<'a> {
+    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        Ok(match r.u8()? {
+            tag::ENTER => Op::Enter { staging: r.cstr()? },
+            tag::ROOT_TMPFS => Op::RootTmpfs,
+            tag::ROOT_BIND => Op::RootBind { source: r.cstr()? },
+            tag::MKDIR => Op::Mkdir {
+                path: beneath(r)?,
+                mode: r.u32()?,
+            },
+            tag::SYMLINK => Op::Symlink {
+                target: r.cstr()?,
+                path: beneath(r)?,
+            },
+            tag::WRITE_FILE => Op::WriteFile {
+                path: beneath(r)?,
+                mode: r.u32()?,
+                contents: r.bytes()?,
+            },
+            tag::CHAR_DEV => Op::CharDev {
+                path: beneath(r)?,
+                mode: r.u32()?,
+                major: r.u32()?,
+                minor: r.u32()?,
+            },
+            tag::MOUNT => Op::Mount {
+                fstype: r.cstr()?,
+                target: beneath(r)?,
+                flags: mount_flags(r)?,
+                data: r.cstr()?,
+            },
+            tag::BIND => Op::Bind {
+                source: r.cstr()?,
+                target: beneath(r)?,
+                flags: mount_flags(r)?,
+                is_dir: r.bool()?,
+            },
+            tag::REMOUNT_ROOT => Op::RemountRoot {
+                flags: mount_flags(r)?,
+            },
+            tag::PIVOT_ROOT => Op::PivotRoot,
+            tag::HOSTNAME => Op::Hostname { name: r.cstr()? },
+            tag::LOOPBACK_UP => Op::LoopbackUp,
+            tag::EXEC => Op::Exec(Process {
+                argv: StrList::decode(r, false)?,
+                env: StrList::decode(r, true)?,
+                cwd: r.cstr()?,
+                uid: r.u32()?,
+                gid: r.u32()?,
+            }),
+            other => return Err(DecodeError::UnknownOp(other)),
+        })
+    }
+}
+
+/// The operations of a plan, decoded lazily in order.
+///
+/// `decode` validates the whole plan up front, so that init refuses a malformed plan before it
+/// changes anything; iterating afterwards cannot fail.
+#[derive(Debug, Clone)]
+pub struct Plan<'a> {
+    body: &'a [u8],
+}
+
+impl<'a> Plan<'a> {
+    /// Checks header, every operation, and that the plan ends with exactly one `Exec`.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let body = split_header(bytes)?;
+        let mut r = Reader::new(body);
+        let mut saw_exec = false;
+        while !r.is_empty() {
+            if saw_exec {
+                return Err(DecodeError::BadOrder);
+            }
+            saw_exec = matches!(Op::decode(&mut r)?, Op::Exec(_));
+        }
+        if !saw_exec {
+            return Err(DecodeError::BadOrder);
+        }
+        Ok(Plan { body })
+    }
+
+    /// The operations with their index (the index names the operation in status records).
+    pub fn ops(&self) -> impl Iterator<Item = (u16, Op<'a>)> + use<'a> {
+        let mut r = Reader::new(self.body);
+        let mut index: u16 = 0;
+        core::iter::from_fn(move || {
+            let op = Op::decode(&mut r).ok()?;
+            let i = index;
+            index = index.wrapping_add(1);
+            Some((i, op))
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+mod encode;
+#[cfg(feature = "alloc")]
+pub use encode::{PlanBuilder, ProcessSpec};
