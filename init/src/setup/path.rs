@@ -86,10 +86,7 @@ pub fn ensure_dir(root: &OwnedFd, rel: &[u8], mode: u32) -> Result<OwnedFd, (Ste
 }
 
 /// Ensures the parent of `rel` exists; returns it and the final name.
-pub fn ensure_parent<'p>(
-    root: &OwnedFd,
-    rel: &'p [u8],
-) -> Result<(OwnedFd, PathBuf), (Step, Errno)> {
+pub fn ensure_parent(root: &OwnedFd, rel: &[u8]) -> Result<(OwnedFd, PathBuf), (Step, Errno)> {
     let (parent, name) = match rel.iter().rposition(|&b| b == b'/') {
         Some(i) => (ensure_dir(root, &rel[..i], 0o755)?, &rel[i + 1..]),
         None => (open_beneath(root, b".").map_err(resolve_err)?, rel),

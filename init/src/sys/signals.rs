@@ -45,7 +45,7 @@ pub fn take_over_all_signals() -> Result<(), Errno> {
         }
         // SAFETY: `default` is a valid kernel sigaction that outlives the call; the old action
         // is not requested (null). SIG_DFL installs no handler, so no code can run async.
-        let r = unsafe {
+        unsafe {
             syscall4(
                 __NR_rt_sigaction,
                 sig as usize,
@@ -53,13 +53,7 @@ pub fn take_over_all_signals() -> Result<(), Errno> {
                 0,
                 SIGSET_SIZE,
             )
-        };
-        // Signals 32 and 33 may be refused on some kernels' configurations; others must work.
-        if let Err(e) = r {
-            if e != Errno::INVAL {
-                return Err(e);
-            }
-        }
+        }?;
     }
     set_mask(SIG_BLOCK, ALL)
 }

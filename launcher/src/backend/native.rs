@@ -40,7 +40,7 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     let high = |fd| {
         sys::clone::above_contract(fd).map_err(|e| Error::io("arranging fds for nucleus-init", e))
     };
-    let (init, plan_fd, status_wr) = (high(init)?, high(plan_fd)?, high(status_wr.into())?);
+    let (init, plan_fd, status_wr) = (high(init)?, high(plan_fd)?, high(status_wr)?);
     let pidfd = sys::clone::spawn_init(namespace_flags(cfg), &init, &plan_fd, &status_wr)
         .map_err(|e| Error::io("creating the sandbox namespaces (clone3)", e))?;
     drop((init, plan_fd, status_wr));

@@ -238,7 +238,8 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(size("1k"), Some(1024));
+        assert_eq!(size("4k"), Some(4096));
+        assert_eq!(size("1k"), None, "below a page");
         assert_eq!(size("2g"), Some(2 << 30));
         assert_eq!(size("100"), None, "below a page");
         assert_eq!(size("-1m"), None);

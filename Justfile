@@ -1,0 +1,24 @@
+# Index of the project's commands; each is a plain script or cargo call, usable without just.
+
+# Build the launcher (init is built and embedded by launcher/build.rs).
+build:
+    cargo build --release
+
+# Run a command in a sandbox on the embedded default root.
+run *ARGS:
+    cargo run --release -q -p nucleus-launch -- run -- {{ARGS}}
+
+# Everything CI runs (as root).
+test:
+    scripts/test.sh
+
+# Startup latency, memory and size against the peers; --smoke for a quick pass.
+bench *ARGS:
+    scripts/bench.sh {{ARGS}}
+
+fmt:
+    cargo fmt --all
+
+lint:
+    cargo clippy --all-targets -- -D warnings
+    cargo clippy -p nucleus-init -- -D warnings

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the benchmark need, only when one is missing.
+set -euo pipefail
+
+packages=(
+    busybox-static                    # a tiny static rootfs for tests and benchmarks
+    hyperfine time                    # benchmark timing, peak RSS
+    crun runc bubblewrap runsc        # the peers we are measured against
+    golang-github-containers-common   # Docker/Podman's default seccomp profile
+    python3                           # the benchmark report
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

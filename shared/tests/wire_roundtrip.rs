@@ -1,0 +1,219 @@
+//! Encoding then decoding gives back every operation, in order, with its index.
+
+use nucleus_shared::plan::{Op, Plan, PlanBuilder, Process, ProcessSpec, flags};
+use nucleus_shared::wire::{DecodeError, HEADER_LEN, MAGIC, MAX_PLAN_BYTES, VERSION};
+
+fn sample_ops() -> Vec<Op<'static>> {
+    vec![
+        Op::Enter { staging: c"/tmp" },
+        Op::RootBind {
+            source: c"/srv/rootfs",
+        },
+        Op::RootTmpfs,
+        Op::Mkdir {
+            path: c"etc",
+            mode: 0o755,
+        },
+        Op::Symlink {
+            target: c"usr/bin",
+            path: c"bin",
+        },
+        Op::WriteFile {
+            path: c"etc/hosts",
+            mode: 0o644,
+            contents: b"127.0.0.1 localhost\n",
+        },
+        Op::CharDev {
+            path: c"dev/null",
+            mode: 0o666,
+            major: 1,
+            minor: 3,
+        },
+        Op::Mount {
+            fstype: c"proc",
+            target: c"proc",
+            flags: flags::NOSUID | flags::NOEXEC,
+            data: c"",
+        },
+        Op::Bind {
+            source: c"/usr",
+            target: c"usr",
+            flags: flags::RDONLY,
+            is_dir: true,
+        },
+        Op::RemountRoot {
+            flags: flags::RDONLY,
+        },
+        Op::PivotRoot,
+        Op::Hostname { name: c"box" },
+        Op::LoopbackUp,
+    ]
+}
+
+fn encode(ops: &[Op<'_>]) -> Vec<u8> {
+    let mut b = PlanBuilder::new();
+    for (i, op) in ops.iter().enumerate() {
+        assert_eq!(usize::from(b.push(op)), i);
+    }
+    b.exec(&ProcessSpec {
+        argv: &[c"sh", c"-c", c"exit 3"],
+        env: &[c"PATH=/bin"],
+        cwd: c"/",
+        uid: 1000,
+        gid: 100,
+    });
+    b.finish().unwrap()
+}
+
+#[test]
+fn every_operation_round_trips() {
+    let ops = sample_ops();
+    let bytes = encode(&ops);
+    let plan = Plan::decode(&bytes).unwrap();
+    let decoded: Vec<(u16, Op<'_>)> = plan.ops().collect();
+    assert_eq!(decoded.len(), ops.len() + 1);
+    for (i, op) in ops.iter().enumerate() {
+        assert_eq!(decoded[i], (i as u16, op.clone()));
+    }
+    let (
+        _,
+        Op::Exec(Process {
+            argv,
+            env,
+            cwd,
+            uid,
+            gid,
+        }),
+    ) = &decoded[ops.len()]
+    else {
+        panic!("exec last")
+    };
+    assert_eq!(argv.iter().collect::<Vec<_>>(), [c"sh", c"-c", c"exit 3"]);
+    assert_eq!(env.iter().collect::<Vec<_>>(), [c"PATH=/bin"]);
+    assert_eq!((*cwd, *uid, *gid), (c"/", 1000, 100));
+}
+
+#[test]
+fn header_is_checked() {
+    let good = encode(&sample_ops());
+    let mut bad_magic = good.clone();
+    bad_magic[0] ^= 1;
+    assert_eq!(Plan::decode(&bad_magic).unwrap_err(), DecodeError::BadMagic);
+
+    let mut bad_version = good.clone();
+    bad_version[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&(VERSION + 1).to_le_bytes());
+    assert_eq!(
+        Plan::decode(&bad_version).unwrap_err(),
+        DecodeError::BadVersion(VERSION + 1)
+    );
+
+    assert_eq!(
+        Plan::decode(&good[..good.len() - 1]).unwrap_err(),
+        DecodeError::Truncated
+    );
+    let mut trailing = good.clone();
+    trailing.push(0);
+    assert_eq!(Plan::decode(&trailing).unwrap_err(), DecodeError::BadLength);
+
+    let mut huge = good[..HEADER_LEN].to_vec();
+    huge[12..16].copy_from_slice(&(MAX_PLAN_BYTES as u32).to_le_bytes());
+    assert_eq!(Plan::decode(&huge).unwrap_err(), DecodeError::BadLength);
+}
+
+#[test]
+fn plan_must_end_with_exactly_one_exec() {
+    let mut b = PlanBuilder::new();
+    b.push(&Op::PivotRoot);
+    assert_eq!(
+        Plan::decode(&b.finish().unwrap()).unwrap_err(),
+        DecodeError::BadOrder
+    );
+
+    let mut b = PlanBuilder::new();
+    let spec = ProcessSpec {
+        argv: &[c"true"],
+        env: &[],
+        cwd: c"/",
+        uid: 0,
+        gid: 0,
+    };
+    b.exec(&spec);
+    b.push(&Op::PivotRoot);
+    assert_eq!(
+        Plan::decode(&b.finish().unwrap()).unwrap_err(),
+        DecodeError::BadOrder
+    );
+}
+
+#[test]
+fn paths_must_stay_beneath_the_root() {
+    for bad in [
+        c"/etc",
+        c"../etc",
+        c"a/../../b",
+        c"a//b",
+        c"",
+        c"./a",
+        c"a/",
+    ] {
+        let mut b = PlanBuilder::new();
+        b.push(&Op::Mkdir {
+            path: bad,
+            mode: 0o755,
+        });
+        b.exec(&ProcessSpec {
+            argv: &[c"true"],
+            env: &[],
+            cwd: c"/",
+            uid: 0,
+            gid: 0,
+        });
+        assert_eq!(
+            Plan::decode(&b.finish().unwrap()).unwrap_err(),
+            DecodeError::BadValue,
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn empty_argv_and_unknown_flags_are_refused() {
+    let mut b = PlanBuilder::new();
+    b.exec(&ProcessSpec {
+        argv: &[],
+        env: &[],
+        cwd: c"/",
+        uid: 0,
+        gid: 0,
+    });
+    assert_eq!(
+        Plan::decode(&b.finish().unwrap()).unwrap_err(),
+        DecodeError::BadValue
+    );
+
+    let mut b = PlanBuilder::new();
+    b.push(&Op::RemountRoot { flags: 1 << 20 });
+    b.exec(&ProcessSpec {
+        argv: &[c"true"],
+        env: &[],
+        cwd: c"/",
+        uid: 0,
+        gid: 0,
+    });
+    assert_eq!(
+        Plan::decode(&b.finish().unwrap()).unwrap_err(),
+        DecodeError::BadValue
+    );
+}
+
+#[test]
+fn oversized_plans_are_refused_when_built() {
+    let big = vec![b'x'; MAX_PLAN_BYTES];
+    let mut b = PlanBuilder::new();
+    b.push(&Op::WriteFile {
+        path: c"f",
+        mode: 0o644,
+        contents: &big,
+    });
+    assert!(b.finish().is_err());
+}
