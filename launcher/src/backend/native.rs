@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::plan::{self, HostRoot};
 use crate::report;
 use crate::sys;
+use crate::sys::clone::ChildFds;
 
 /// nucleus-init, built and embedded by build.rs.
 static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nucleus-init"));
@@ -40,8 +41,15 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     let high = |fd| {
         sys::clone::above_contract(fd).map_err(|e| Error::io("arranging fds for nucleus-init", e))
     };
-    let (init, plan_fd, status_wr) = (high(init)?, high(plan_fd)?, high(status_wr)?);
-    let pidfd = sys::clone::spawn_init(namespace_flags(cfg), &init, &plan_fd, &status_wr)
+    let (init, plan_fd) = (high(init)?, high(plan_fd)?);
+    let (status_rd, status_wr) = (high(status_rd)?, high(status_wr)?);
+    let fds = ChildFds {
+        init: init.as_fd(),
+        plan: plan_fd.as_fd(),
+        status_rd: status_rd.as_fd(),
+        status_wr: status_wr.as_fd(),
+    };
+    let pidfd = sys::clone::spawn_init(namespace_flags(cfg), &fds)
         .map_err(|e| Error::io("creating the sandbox namespaces (clone3)", e))?;
     drop((init, plan_fd, status_wr));
     tracing::debug!("nucleus-init started");

@@ -9,7 +9,7 @@
 use std::io;
 
 use nucleus_shared::status::{StatusRecord, Step};
-use rustix::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// The fds init expects (see `nucleus-init`'s `PLAN_FD` and `STATUS_FD`).
 const PLAN_FD: i32 = 3;
@@ -41,21 +41,28 @@ pub fn above_contract(fd: OwnedFd) -> io::Result<OwnedFd> {
     Ok(rustix::io::fcntl_dupfd_cloexec(&fd, STATUS_FD + 1)?)
 }
 
+/// The fds the child works with: init's memfd, the plan pipe, and both ends of the status pipe
+/// (the read end is the launcher's; the child closes its copy so that it can tell whether the
+/// launcher still holds it).
+pub struct ChildFds<'a> {
+    pub init: BorrowedFd<'a>,
+    pub plan: BorrowedFd<'a>,
+    pub status_rd: BorrowedFd<'a>,
+    pub status_wr: BorrowedFd<'a>,
+}
+
 /// Clones a child into the namespaces in `ns_flags` that executes `init`; returns its pidfd.
 ///
-/// All three fds must be close-on-exec and numbered above 4 (see [`above_contract`]).
-pub fn spawn_init(
-    ns_flags: u64,
-    init: impl AsFd,
-    plan: impl AsFd,
-    status: impl AsFd,
-) -> io::Result<OwnedFd> {
-    let (init, plan, status) = (
-        init.as_fd().as_raw_fd(),
-        plan.as_fd().as_raw_fd(),
-        status.as_fd().as_raw_fd(),
+/// All fds must be close-on-exec and numbered above 4 (see [`above_contract`]).
+pub fn spawn_init(ns_flags: u64, fds: &ChildFds<'_>) -> io::Result<OwnedFd> {
+    let init = fds.init.as_raw_fd();
+    let plan = fds.plan.as_raw_fd();
+    let status = [fds.status_wr.as_raw_fd(), fds.status_rd.as_raw_fd()];
+    debug_assert!(
+        [init, plan, status[0], status[1]]
+            .iter()
+            .all(|&fd| fd > STATUS_FD)
     );
-    debug_assert!(init > STATUS_FD && plan > STATUS_FD && status > STATUS_FD);
     // Everything the child needs is built before the clone: it may not allocate.
     let argv: [*const libc::c_char; 2] = [c"nucleus-init".as_ptr(), std::ptr::null()];
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
@@ -93,7 +100,7 @@ pub fn spawn_init(
 unsafe fn child(
     init: i32,
     plan: i32,
-    status: i32,
+    [status, status_rd]: [i32; 2],
     argv: &[*const libc::c_char; 2],
     envp: &[*const libc::c_char; 1],
 ) -> ! {
@@ -104,6 +111,8 @@ unsafe fn child(
         if libc::dup2(plan, PLAN_FD) < 0 || libc::dup2(status, STATUS_FD) < 0 {
             libc::_exit(125);
         }
+        libc::close(status_rd);
+        libc::close(status_rd);
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
         // The launcher may have died before the line above: then the status pipe has no reader.
         let mut pfd = libc::pollfd {
