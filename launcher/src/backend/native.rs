@@ -29,18 +29,35 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     let plan = plan::compile(cfg, &host)?;
     tracing::debug!(bytes = plan.bytes.len(), "plan compiled");
 
-    let init = sys::memfd::sealed_executable(c"nucleus-init", INIT)
-        .map_err(|e| Error::io("loading nucleus-init", e))?;
-    let plan_fd =
-        plan_pipe(&plan.bytes).map_err(|e| Error::io("passing the plan to nucleus-init", e))?;
-    let (status_rd, status_wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
-        .map_err(|e| Error::io("creating the status pipe", e.into()))?;
+    // Blocked before the clone, so that a signal arriving meanwhile is relayed, not lost.
     let signals =
         sys::signals::block_and_open().map_err(|e| Error::io("setting up signal relay", e))?;
+    let init = start_init(namespace_flags(cfg), &plan.bytes)?;
+    tracing::debug!("nucleus-init started");
 
+    let (status, record) = supervise(&init.pidfd, &init.status_rd, &signals)?;
+    match record {
+        Some(r) => Err(report::from_record(&r, &plan, cfg)),
+        None => Ok(status),
+    }
+}
+
+/// A running init: its pidfd, and the read end of its status pipe.
+struct Started {
+    pidfd: OwnedFd,
+    status_rd: OwnedFd,
+}
+
+/// Clones init into new namespaces (`ns_flags`) with `plan` waiting on its plan fd.
+fn start_init(ns_flags: u64, plan: &[u8]) -> Result<Started, Error> {
     let high = |fd| {
         sys::clone::above_contract(fd).map_err(|e| Error::io("arranging fds for nucleus-init", e))
     };
+    let init = sys::memfd::sealed_executable(c"nucleus-init", INIT)
+        .map_err(|e| Error::io("loading nucleus-init", e))?;
+    let plan_fd = plan_pipe(plan).map_err(|e| Error::io("passing the plan to nucleus-init", e))?;
+    let (status_rd, status_wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
+        .map_err(|e| Error::io("creating the status pipe", e.into()))?;
     let (init, plan_fd) = (high(init)?, high(plan_fd)?);
     let (status_rd, status_wr) = (high(status_rd)?, high(status_wr)?);
     let fds = ChildFds {
@@ -49,16 +66,9 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         status_rd: status_rd.as_fd(),
         status_wr: status_wr.as_fd(),
     };
-    let pidfd = sys::clone::spawn_init(namespace_flags(cfg), &fds)
+    let pidfd = sys::clone::spawn_init(ns_flags, &fds)
         .map_err(|e| Error::io("creating the sandbox namespaces (clone3)", e))?;
-    drop((init, plan_fd, status_wr));
-    tracing::debug!("nucleus-init started");
-
-    let (status, record) = supervise(&pidfd, &status_rd, &signals)?;
-    match record {
-        Some(r) => Err(report::from_record(&r, &plan, cfg)),
-        None => Ok(status),
-    }
+    Ok(Started { pidfd, status_rd })
 }
 
 fn namespace_flags(cfg: &Config) -> u64 {
@@ -168,6 +178,54 @@ fn wait_exit(pidfd: &OwnedFd) -> Result<i32, Error> {
             }
             Ok(None) | Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(Error::io("collecting the sandbox's exit status", e.into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nucleus_shared::status::{Step, decode_error_code};
+    use nucleus_shared::wire::{DecodeError, MAGIC, VERSION};
+
+    use super::*;
+
+    /// Runs the real init binary with `plan` (no new namespaces: init must refuse the plan
+    /// before touching anything) and returns its exit code and status record.
+    fn refused(plan: &[u8]) -> (i32, Option<StatusRecord>) {
+        let init = start_init(0, plan).unwrap();
+        let code = wait_exit(&init.pidfd).unwrap();
+        let mut buf = [0u8; StatusRecord::LEN];
+        let mut len = 0;
+        while read_record(&init.status_rd, &mut buf, &mut len) {}
+        (
+            code,
+            (len == buf.len())
+                .then(|| StatusRecord::decode(&buf))
+                .flatten(),
+        )
+    }
+
+    #[test]
+    fn init_refuses_plans_it_does_not_understand_with_a_status_record() {
+        let mut other_version = MAGIC.to_vec();
+        other_version.extend_from_slice(&(VERSION + 1).to_le_bytes());
+        other_version.extend_from_slice(&0u32.to_le_bytes());
+        let mut unknown_op = MAGIC.to_vec();
+        unknown_op.extend_from_slice(&VERSION.to_le_bytes());
+        unknown_op.extend_from_slice(&1u32.to_le_bytes());
+        unknown_op.push(0xee);
+        let cases: [(&[u8], DecodeError); 4] = [
+            (b"", DecodeError::Truncated),
+            (b"GARBAGE GARBAGE GARBAGE", DecodeError::BadMagic),
+            (&other_version, DecodeError::BadVersion(VERSION + 1)),
+            (&unknown_op, DecodeError::UnknownOp(0xee)),
+        ];
+        for (plan, expected) in cases {
+            let (code, record) = refused(plan);
+            assert_eq!(code, crate::error::exit::RUNTIME, "{expected:?}");
+            let record = record.unwrap_or_else(|| panic!("no status record for {expected:?}"));
+            assert_eq!(record.step, Step::DecodePlan);
+            assert_eq!(record.errno, decode_error_code(expected));
         }
     }
 }
