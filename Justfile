@@ -18,7 +18,8 @@ bench *ARGS:
 
 fmt:
     cargo fmt --all
+    cargo fmt --manifest-path init/Cargo.toml
 
 lint:
-    cargo clippy --all-targets -- -D warnings
-    cargo clippy -p nucleus-init -- -D warnings
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --manifest-path init/Cargo.toml -- -D warnings

@@ -15,35 +15,35 @@ fn main() {
     for path in [
         "init/src",
         "init/Cargo.toml",
+        "init/Cargo.lock",
         "init/build.rs",
         "shared/src",
         "shared/Cargo.toml",
-        "Cargo.lock",
     ] {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
 
+    // init is a workspace of its own (see the root Cargo.toml), with its own lock file and
+    // profiles (panic=abort, LTO, stripped).
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--locked",
-            "-p",
-            "nucleus-init",
-            "--target",
-            &target,
-        ])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        // A no-PIE static binary: there is no dynamic loader to apply relocations.
-        .env(
-            "CARGO_ENCODED_RUSTFLAGS",
-            "-Crelocation-model=static\x1f-Ctarget-feature=+crt-static",
-        )
-        .env("CARGO_PROFILE_RELEASE_PANIC", "abort");
+    cmd.args([
+        "build",
+        "--quiet",
+        "--release",
+        "--locked",
+        "--target",
+        &target,
+    ])
+    .arg("--manifest-path")
+    .arg(workspace.join("init/Cargo.toml"))
+    .arg("--target-dir")
+    .arg(&target_dir)
+    // A no-PIE static binary: there is no dynamic loader to apply relocations.
+    .env(
+        "CARGO_ENCODED_RUSTFLAGS",
+        "-Crelocation-model=static\x1f-Ctarget-feature=+crt-static",
+    );
     // Whatever wraps the outer build (clippy, sccache) is not for this one.
     for var in [
         "RUSTFLAGS",

@@ -10,11 +10,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 scripts/install-deps.sh
 
+# init is a workspace of its own (no std feature may reach it), so it is checked on its own.
 cargo fmt --all --check
-cargo clippy --all-targets -- -D warnings
-# init is built alone (its no_std build cannot share features with the std crates).
-cargo clippy -p nucleus-init -- -D warnings
+cargo fmt --manifest-path init/Cargo.toml --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --manifest-path init/Cargo.toml -- -D warnings
 # The integration tests drive the built launcher and probe binaries.
-cargo build --bins
-cargo test
+cargo build --workspace --bins
+cargo test --workspace
 scripts/bench.sh --smoke

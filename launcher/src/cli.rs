@@ -42,7 +42,7 @@ fn run_command() -> Command {
             .value_parser(["none", "host"])
             .help("none: a private network namespace with only loopback; host: the host's network"))
         .arg(Arg::new("command").value_name("CMD").required(true).num_args(1..).trailing_var_arg(true)
-            .allow_hyphen_values(true).value_parser(value_parser!(String)).help("The command and its arguments, after --"))
+            .value_parser(value_parser!(String)).help("The command and its arguments, after --"))
 }
 
 pub fn command() -> Command {

@@ -16,11 +16,18 @@ use error::{Error, exit};
 fn main() -> ExitCode {
     let matches = match cli::command().try_get_matches() {
         Ok(m) => m,
-        Err(e) => {
-            // --help and --version are successes; every other clap error is bad usage.
-            let code = if e.use_stderr() { exit::RUNTIME } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            return ExitCode::from(code as u8);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(exit::RUNTIME as u8);
+        }
+        Err(e) => {
+            report_error(&Error::usage(one_line(&e.render().to_string())));
+            return ExitCode::from(exit::RUNTIME as u8);
         }
     };
     init_logging(matches.get_one::<String>("log-level").map(String::as_str));
@@ -35,6 +42,18 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+/// clap's message as one line: its first paragraph, without the "error: " prefix and the usage.
+fn one_line(rendered: &str) -> String {
+    let first: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let text = first.join(" ");
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    format!("{text} (see nucleus-launch --help)")
 }
 
 fn report_error(e: &Error) {

@@ -1,1 +1,94 @@
-fn main() {}
+//! nucleus-probe: a static multi-call tool the integration tests run inside sandboxes.
+//!
+//! `nucleus-probe VERB [ARGS]` prints one `key=value` line per fact it checks, so tests can
+//! assert on exact values. It refuses to run anywhere but inside a nucleus sandbox: several
+//! verbs (`orphans`, `kill-self`, `write`) would be unwelcome on a developer's host.
+
+mod files;
+mod info;
+mod procs;
+mod sys;
+
+use std::process::ExitCode;
+
+/// Exit code when the probe is started outside a sandbox (or with a bad verb).
+const REFUSED: u8 = 99;
+
+fn main() -> ExitCode {
+    if let Err(why) = inside_sandbox() {
+        eprintln!("nucleus-probe: refusing to run outside a nucleus sandbox: {why}");
+        return ExitCode::from(REFUSED);
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((verb, rest)) = args.split_first() else {
+        eprintln!("nucleus-probe: usage: nucleus-probe VERB [ARGS]");
+        return ExitCode::from(REFUSED);
+    };
+    match run(verb, rest) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("nucleus-probe: {verb}: {msg}");
+            ExitCode::from(REFUSED)
+        }
+    }
+}
+
+/// PID 1 must be nucleus-init and we must not be it.
+fn inside_sandbox() -> Result<(), String> {
+    let comm = std::fs::read_to_string("/proc/1/comm")
+        .map_err(|e| format!("cannot read /proc/1/comm: {e}"))?;
+    let comm = comm.trim_end_matches('\n');
+    if comm != "nucleus-init" {
+        return Err(format!("PID 1 is {comm:?}, not \"nucleus-init\""));
+    }
+    if std::process::id() == 1 {
+        return Err("the probe is PID 1".to_owned());
+    }
+    Ok(())
+}
+
+fn one<'a>(rest: &'a [String], what: &str) -> Result<&'a str, String> {
+    rest.first()
+        .map(String::as_str)
+        .ok_or_else(|| format!("missing argument {what}"))
+}
+
+fn number<T: std::str::FromStr>(rest: &[String], what: &str) -> Result<T, String> {
+    let raw = one(rest, what)?;
+    raw.parse()
+        .map_err(|_| format!("{what} must be a number, got {raw:?}"))
+}
+
+fn run(verb: &str, rest: &[String]) -> Result<ExitCode, String> {
+    match verb {
+        "pid" => info::pid(),
+        "ps" => info::ps(),
+        "hostname" => info::hostname(),
+        "uid" => info::uid(),
+        "mounts" => info::mounts(),
+        "netdevs" => info::netdevs(),
+        "fds" => info::fds(),
+        "sigstate" => info::sigstate(),
+        "caps" => info::caps(),
+        "env" => info::env(),
+        "cwd" => info::cwd(),
+        "cgroup" => info::cgroup(),
+        "ls" => info::ls(one(rest, "DIR")?),
+        "read" => info::read(one(rest, "PATH")?),
+        "write" => files::write(one(rest, "PATH")?),
+        "fill" => files::fill(
+            one(rest, "PATH")?,
+            number(rest.get(1..).unwrap_or(&[]), "BYTES")?,
+        ),
+        "openw" => files::openw(one(rest, "PATH")?),
+        "exe" => files::exe(),
+        "exit" => procs::exit(number(rest, "N")?),
+        "kill-self" => procs::kill_self(one(rest, "SIG")?),
+        "signals" => procs::signals(),
+        "orphans" => procs::orphans(number(rest, "N")?),
+        // Further arguments are ignored: tests add a unique marker to find the process.
+        "sleep" => procs::sleep(number(rest, "SECS")?),
+        other => return Err(format!("unknown verb {other:?}")),
+    }
+    .map_err(|e| e.to_string())
+}
