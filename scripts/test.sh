@@ -12,6 +12,7 @@ scripts/install-deps.sh
 
 # init is a workspace of its own (no std feature may reach it), so it is checked on its own.
 cargo fmt --all --check
+python3 scripts/gen-syscall-tables.py --check
 cargo fmt --manifest-path init/Cargo.toml --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --manifest-path init/Cargo.toml -- -D warnings

@@ -16,5 +16,6 @@
 extern crate alloc;
 
 pub mod plan;
+pub mod seccomp;
 pub mod status;
 pub mod wire;
