@@ -18,5 +18,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --manifest-path init/Cargo.toml -- -D warnings
 # The integration tests drive the built launcher and probe binaries.
 cargo build --workspace --bins
-cargo test --workspace
+mkdir -p target
+cargo test --workspace --lib --bins --tests 2>&1 | tee target/test.log
 scripts/bench.sh --smoke
+
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test.log
