@@ -54,6 +54,11 @@ fn main() -> ! {
     for (index, op) in plan.ops() {
         if let Op::Exec(process) = op {
             let pid = workload::spawn(&process, index);
+            // PID 1 now only waits, reaps and forwards: its own filter allows just that.
+            if let Err(e) = sys::seccomp::install(&process.init_seccomp) {
+                report::send(Step::InitSeccomp, index, e.raw_os_error() as u32);
+                let _ = sys::signals::send(pid, 9);
+            }
             sys::fds::close(STATUS_FD);
             reaper::run(pid)
         }

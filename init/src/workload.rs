@@ -43,6 +43,8 @@ fn child(p: &Process<'_>, op: u16) -> ! {
         set_user(p.uid, p.gid).unwrap_or_else(|e| fail(Step::SetUser, e));
     }
     rustix::process::chdir(p.cwd).unwrap_or_else(|e| fail(Step::Chdir, e));
+    // Last: from here on only execve (and, if it fails, write and exit) must be allowed.
+    sys::seccomp::install(&p.seccomp).unwrap_or_else(|e| fail(Step::Seccomp, e));
 
     let e = exec(p).unwrap_or_else(|e| e);
     report::send(Step::Exec, op, e.raw_os_error() as u32);

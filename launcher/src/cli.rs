@@ -14,11 +14,30 @@ pub struct RunArgs {
     pub volumes: Vec<String>,
     pub tmpfs: Vec<String>,
     pub network: String,
+    pub seccomp: String,
+    pub seccomp_allow: Vec<String>,
     pub command: Vec<String>,
 }
 
 pub enum Invocation {
     Run(RunArgs),
+    SeccompExplain { profile: String, call: Option<String>, allow: Vec<String> },
+}
+
+fn seccomp_command() -> Command {
+    Command::new("seccomp")
+        .about("Inspect seccomp profiles")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("explain")
+                .about("Show the compiled program of a profile, or what it decides for one system call")
+                .arg(Arg::new("profile").value_name("PROFILE").default_value("default")
+                    .help("default, or an OCI/Docker profile file"))
+                .arg(Arg::new("call").value_name("SYSCALL[:ARG0,ARG1,...]")
+                    .help("A system call (with argument values) to decide instead of listing the program"))
+                .arg(Arg::new("allow").long("seccomp-allow").value_name("NAME,...").action(ArgAction::Append)
+                    .value_delimiter(',').help("Also allow these system calls, as with run")),
+        )
 }
 
 fn run_command() -> Command {
@@ -41,6 +60,10 @@ fn run_command() -> Command {
         .arg(Arg::new("network").long("network").value_name("MODE").default_value("none")
             .value_parser(["none", "host"])
             .help("none: a private network namespace with only loopback; host: the host's network"))
+        .arg(Arg::new("seccomp").long("seccomp").value_name("PROFILE").default_value("default")
+            .help("default: nucleus's deny-by-default filter; unconfined: none; or an OCI/Docker profile (JSON file)"))
+        .arg(Arg::new("seccomp-allow").long("seccomp-allow").value_name("NAME,...").action(ArgAction::Append)
+            .value_delimiter(',').help("Also allow these system calls (e.g. io_uring_setup,io_uring_enter)"))
         .arg(Arg::new("command").value_name("CMD").required(true).num_args(1..).trailing_var_arg(true)
             .value_parser(value_parser!(String)).help("The command and its arguments, after --"))
 }
@@ -55,6 +78,7 @@ pub fn command() -> Command {
             .value_parser(["error", "warn", "info", "debug", "trace"])
             .help("Diagnostics on stderr (default: warn; also NUCLEUS_LOG)"))
         .subcommand(run_command())
+        .subcommand(seccomp_command())
         .after_help("Exit status: the command's own; 128+N if signal N killed it; 125 if nucleus itself \
              failed or was used wrongly; 126 if the command cannot be executed; 127 if it was not found.")
 }
@@ -77,8 +101,18 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             volumes: strings(m, "volume"),
             tmpfs: strings(m, "tmpfs"),
             network: m.get_one::<String>("network").cloned().unwrap_or_default(),
+            seccomp: m.get_one::<String>("seccomp").cloned().unwrap_or_default(),
+            seccomp_allow: strings(m, "seccomp-allow"),
             command: strings(m, "command"),
         }),
+        Some(("seccomp", m)) => match m.subcommand() {
+            Some(("explain", m)) => Invocation::SeccompExplain {
+                profile: m.get_one::<String>("profile").cloned().unwrap_or_default(),
+                call: m.get_one::<String>("call").cloned(),
+                allow: strings(m, "allow"),
+            },
+            _ => unreachable!("clap requires a known seccomp subcommand"),
+        },
         _ => unreachable!("clap requires a known subcommand"),
     }
 }

@@ -5,8 +5,10 @@ mod backend;
 mod cli;
 mod config;
 mod error;
+mod kmsg;
 mod plan;
 mod report;
+mod seccomp;
 mod sys;
 
 use std::process::ExitCode;
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli::invocation(&matches) {
         cli::Invocation::Run(args) => config::Config::from_args(args, |k| std::env::var(k).ok())
             .and_then(|cfg| backend::native::run(&cfg)),
+        cli::Invocation::SeccompExplain { profile, call, allow } => seccomp_explain(&profile, call.as_deref(), &allow),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -54,6 +57,13 @@ fn one_line(rendered: &str) -> String {
     let text = first.join(" ");
     let text = text.strip_prefix("error: ").unwrap_or(&text);
     format!("{text} (see nucleus-launch --help)")
+}
+
+fn seccomp_explain(profile: &str, call: Option<&str>, allow: &[String]) -> Result<i32, Error> {
+    let ctx = seccomp::Context { arch: seccomp::native_arch()?, caps: Vec::new(), kernel: seccomp::kernel_version() };
+    let text = seccomp::explain::explain(&seccomp::Choice::parse(profile)?, allow, &ctx, call)?;
+    print!("{text}");
+    Ok(0)
 }
 
 fn report_error(e: &Error) {

@@ -46,5 +46,9 @@ pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error
             decode_error_text(r.errno)
         )),
         Step::InitSetup => Error::runtime(format!("nucleus-init could not prepare itself: {why}")),
+        Step::Seccomp => Error::runtime(format!("installing the seccomp filter failed: {why}")),
+        Step::InitSeccomp => Error::runtime(format!(
+            "installing nucleus-init's own seccomp filter failed: {why}"
+        )),
     }
 }

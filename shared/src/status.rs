@@ -26,6 +26,10 @@ pub enum Step {
     Exec = 9,
     /// Preparing init itself: signals, fds.
     InitSetup = 10,
+    /// Setting no_new_privs and installing the workload's seccomp program.
+    Seccomp = 11,
+    /// Installing init's own seccomp program.
+    InitSeccomp = 12,
 }
 
 impl Step {
@@ -41,6 +45,8 @@ impl Step {
             8 => Step::SetUser,
             9 => Step::Exec,
             10 => Step::InitSetup,
+            11 => Step::Seccomp,
+            12 => Step::InitSeccomp,
             _ => return None,
         })
     }

@@ -26,6 +26,7 @@ fn valid_plan() -> Vec<u8> {
         cwd: c"/",
         uid: 0,
         gid: 0,
+        ..Default::default()
     });
     b.finish().unwrap()
 }

@@ -1,6 +1,6 @@
 //! Encoding then decoding gives back every operation, in order, with its index.
 
-use nucleus_shared::plan::{Op, Plan, PlanBuilder, Process, ProcessSpec, flags};
+use nucleus_shared::plan::{Filter, Op, Plan, PlanBuilder, Process, ProcessSpec, flags};
 use nucleus_shared::wire::{DecodeError, HEADER_LEN, MAGIC, MAX_PLAN_BYTES, VERSION};
 
 fn sample_ops() -> Vec<Op<'static>> {
@@ -61,6 +61,14 @@ fn encode(ops: &[Op<'_>]) -> Vec<u8> {
         cwd: c"/",
         uid: 1000,
         gid: 100,
+        seccomp: Filter {
+            program: &PROGRAM,
+            flags: 2,
+        },
+        init_seccomp: Filter {
+            program: &PROGRAM[..8],
+            flags: 0,
+        },
     });
     b.finish().unwrap()
 }
@@ -83,6 +91,8 @@ fn every_operation_round_trips() {
             cwd,
             uid,
             gid,
+            seccomp,
+            init_seccomp,
         }),
     ) = &decoded[ops.len()]
     else {
@@ -91,6 +101,38 @@ fn every_operation_round_trips() {
     assert_eq!(argv.iter().collect::<Vec<_>>(), [c"sh", c"-c", c"exit 3"]);
     assert_eq!(env.iter().collect::<Vec<_>>(), [c"PATH=/bin"]);
     assert_eq!((*cwd, *uid, *gid), (c"/", 1000, 100));
+    assert_eq!(
+        *seccomp,
+        Filter {
+            program: &PROGRAM,
+            flags: 2
+        }
+    );
+    assert_eq!(
+        (init_seccomp.program, init_seccomp.len()),
+        (&PROGRAM[..8], 1)
+    );
+}
+
+/// Two instructions' worth of bytes (contents do not matter to the wire format).
+const PROGRAM: [u8; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+
+#[test]
+fn filters_must_be_whole_instructions() {
+    let mut b = PlanBuilder::new();
+    b.exec(&ProcessSpec {
+        argv: &[c"true"],
+        cwd: c"/",
+        seccomp: Filter {
+            program: &PROGRAM[..7],
+            flags: 0,
+        },
+        ..Default::default()
+    });
+    assert_eq!(
+        Plan::decode(&b.finish().unwrap()).unwrap_err(),
+        DecodeError::BadValue
+    );
 }
 
 #[test]
@@ -136,6 +178,7 @@ fn plan_must_end_with_exactly_one_exec() {
         cwd: c"/",
         uid: 0,
         gid: 0,
+        ..Default::default()
     };
     b.exec(&spec);
     b.push(&Op::PivotRoot);
@@ -167,6 +210,7 @@ fn paths_must_stay_beneath_the_root() {
             cwd: c"/",
             uid: 0,
             gid: 0,
+            ..Default::default()
         });
         assert_eq!(
             Plan::decode(&b.finish().unwrap()).unwrap_err(),
@@ -185,6 +229,7 @@ fn empty_argv_and_unknown_flags_are_refused() {
         cwd: c"/",
         uid: 0,
         gid: 0,
+        ..Default::default()
     });
     assert_eq!(
         Plan::decode(&b.finish().unwrap()).unwrap_err(),
@@ -199,6 +244,7 @@ fn empty_argv_and_unknown_flags_are_refused() {
         cwd: c"/",
         uid: 0,
         gid: 0,
+        ..Default::default()
     });
     assert_eq!(
         Plan::decode(&b.finish().unwrap()).unwrap_err(),

@@ -13,6 +13,7 @@ use crate::config::{Config, Network};
 use crate::error::Error;
 use crate::plan::{self, HostRoot};
 use crate::report;
+use crate::seccomp;
 use crate::sys;
 use crate::sys::clone::ChildFds;
 
@@ -26,7 +27,16 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     } else {
         HostRoot::default()
     };
-    let plan = plan::compile(cfg, &host)?;
+    let ctx = seccomp::Context {
+        arch: seccomp::native_arch()?,
+        // Until capabilities are dropped by configuration, profiles are resolved as for a
+        // workload without any: the conservative reading of Docker's capability rules.
+        caps: Vec::new(),
+        kernel: seccomp::kernel_version(),
+    };
+    let programs = seccomp::programs(&cfg.seccomp, &cfg.seccomp_allow, &ctx)?;
+    tracing::debug!(insns = programs.workload_insns, "seccomp compiled");
+    let plan = plan::compile(cfg, &host, &programs)?;
     tracing::debug!(bytes = plan.bytes.len(), "plan compiled");
 
     // Blocked before the clone, so that a signal arriving meanwhile is relayed, not lost.

@@ -38,6 +38,9 @@ pub struct Config {
     pub volumes: Vec<Volume>,
     pub tmpfs: Vec<Tmpfs>,
     pub network: Network,
+    pub seccomp: crate::seccomp::Choice,
+    /// System call names to allow on top of the profile.
+    pub seccomp_allow: Vec<String>,
     pub command: Vec<String>,
 }
 
@@ -108,6 +111,8 @@ impl Config {
             volumes,
             tmpfs,
             network,
+            seccomp: crate::seccomp::Choice::parse(&a.seccomp)?,
+            seccomp_allow: a.seccomp_allow,
             command: a.command,
         })
     }

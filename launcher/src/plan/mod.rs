@@ -9,10 +9,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 pub use default_root::HostRoot;
-use nucleus_shared::plan::{Op, PlanBuilder, ProcessSpec, flags};
+use nucleus_shared::plan::{Filter, Op, PlanBuilder, ProcessSpec, flags};
 
 use crate::config::{Config, Network};
 use crate::error::Error;
+use crate::seccomp::Programs;
 
 /// Where init mounts its private staging tmpfs (in its own mount namespace only; the host
 /// never sees it), as bubblewrap does.
@@ -88,7 +89,7 @@ impl Ops {
     }
 }
 
-pub fn compile(cfg: &Config, host: &HostRoot) -> Result<CompiledPlan, Error> {
+pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<CompiledPlan, Error> {
     let mut ops = Ops {
         builder: PlanBuilder::new(),
         descriptions: Vec::new(),
@@ -197,6 +198,14 @@ pub fn compile(cfg: &Config, host: &HostRoot) -> Result<CompiledPlan, Error> {
         cwd: &cwd,
         uid: cfg.uid,
         gid: cfg.gid,
+        seccomp: Filter {
+            program: &seccomp.workload,
+            flags: 0,
+        },
+        init_seccomp: Filter {
+            program: &seccomp.init,
+            flags: 0,
+        },
     });
     ops.descriptions
         .push(format!("starting {:?}", cfg.command[0]));

@@ -10,6 +10,7 @@ fn config(rootfs: Option<&str>, extra: impl FnOnce(&mut RunArgs)) -> Config {
     let mut a = RunArgs {
         rootfs: rootfs.map(str::to_owned),
         network: "none".into(),
+        seccomp: "default".into(),
         command: vec!["sh".into(), "-c".into(), "true".into()],
         ..Default::default()
     };
@@ -69,6 +70,7 @@ fn rootfs_plan_builds_everything_before_pivoting_and_execs_last() {
         &compile(
             &config(Some(dir.to_str().unwrap()), |_| {}),
             &HostRoot::default(),
+            &Programs::default(),
         )
         .unwrap(),
     );
@@ -90,14 +92,14 @@ fn rootfs_rw_skips_the_read_only_remount_and_host_network_skips_loopback() {
         a.rootfs_rw = true;
         a.network = "host".into();
     });
-    let n = names(&compile(&cfg, &HostRoot::default()).unwrap());
+    let n = names(&compile(&cfg, &HostRoot::default(), &Programs::default()).unwrap());
     assert!(!n.contains(&"remount-root".to_owned()));
     assert!(!n.contains(&"lo".to_owned()));
 }
 
 #[test]
 fn default_root_shares_host_dirs_read_only_and_recreates_links() {
-    let n = names(&compile(&config(None, |_| {}), &host()).unwrap());
+    let n = names(&compile(&config(None, |_| {}), &host(), &Programs::default()).unwrap());
     assert_eq!(n[1], "root-tmpfs");
     assert!(n.contains(&format!("bind usr {}", flags::RDONLY | flags::NODEV)));
     assert!(n.contains(&"symlink bin".to_owned()));
@@ -115,7 +117,7 @@ fn volumes_and_tmpfs_come_after_the_base_mounts() {
         a.volumes = vec![format!("{}:/data:ro", dir.display())];
         a.tmpfs = vec!["/scratch:size=1m".into()];
     });
-    let plan = compile(&cfg, &host()).unwrap();
+    let plan = compile(&cfg, &host(), &Programs::default()).unwrap();
     let n = names(&plan);
     let bind = pos(&n, &format!("bind data {}", flags::RDONLY));
     assert!(pos(&n, "mount tmpfs tmp") < bind);

@@ -3,7 +3,7 @@
 
 use core::ffi::CStr;
 
-use super::{Op, Process, tag};
+use super::{Filter, Op, Process, tag};
 use crate::wire::Writer;
 
 /// Appends operations and frames them into a plan.
@@ -14,13 +14,15 @@ pub struct PlanBuilder {
 }
 
 /// The workload as the launcher knows it: plain slices, nothing decoded.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ProcessSpec<'a> {
     pub argv: &'a [&'a CStr],
     pub env: &'a [&'a CStr],
     pub cwd: &'a CStr,
     pub uid: u32,
     pub gid: u32,
+    pub seccomp: Filter<'a>,
+    pub init_seccomp: Filter<'a>,
 }
 
 impl PlanBuilder {
@@ -131,6 +133,10 @@ impl PlanBuilder {
         w.cstr(p.cwd);
         w.u32(p.uid);
         w.u32(p.gid);
+        for f in [p.seccomp, p.init_seccomp] {
+            w.bytes(f.program);
+            w.u32(f.flags);
+        }
         self.next_index()
     }
 

@@ -84,6 +84,39 @@ pub struct Process<'a> {
     pub cwd: &'a CStr,
     pub uid: u32,
     pub gid: u32,
+    /// The workload's seccomp program, installed last before `execve`; empty for none.
+    pub seccomp: Filter<'a>,
+    /// init's own filter, installed once the workload runs; empty for none.
+    pub init_seccomp: Filter<'a>,
+}
+
+/// A compiled classic-BPF program (`struct sock_filter` array in native byte order) and the
+/// `SECCOMP_FILTER_FLAG_*` flags to install it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Filter<'a> {
+    pub program: &'a [u8],
+    pub flags: u32,
+}
+
+impl<'a> Filter<'a> {
+    pub fn is_empty(&self) -> bool {
+        self.program.is_empty()
+    }
+
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.program.len() / crate::seccomp::bpf::INSN_BYTES
+    }
+
+    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        use crate::seccomp::bpf::{INSN_BYTES, MAX_INSNS};
+        let program = r.bytes()?;
+        let flags = r.u32()?;
+        if !program.len().is_multiple_of(INSN_BYTES) || program.len() > MAX_INSNS * INSN_BYTES {
+            return Err(DecodeError::BadValue);
+        }
+        Ok(Filter { program, flags })
+    }
 }
 
 /// A count-prefixed list of strings, validated when decoded and walked without allocation.
@@ -218,6 +251,8 @@ impl<'a> Op<'a> {
                 cwd: r.cstr()?,
                 uid: r.u32()?,
                 gid: r.u32()?,
+                seccomp: Filter::decode(r)?,
+                init_seccomp: Filter::decode(r)?,
             }),
             other => return Err(DecodeError::UnknownOp(other)),
         })

@@ -231,14 +231,21 @@ fn cond(items: &mut Vec<Item>, c: &ArgCond) {
             Item::Stmt(Insn::load(lo)),
             j(JEQ, v_lo, Next, Fail),
         ]),
-        Cmp::MaskedEq(m) => seq.extend([
-            Item::Stmt(Insn::load(hi)),
-            Item::Stmt(Insn::stmt(ALU | AND | K, (m >> 32) as u32)),
-            j(JEQ, v_hi, Next, Fail),
-            Item::Stmt(Insn::load(lo)),
-            Item::Stmt(Insn::stmt(ALU | AND | K, m as u32)),
-            j(JEQ, v_lo, Next, Fail),
-        ]),
+        Cmp::MaskedEq(m) => {
+            let (m_hi, m_lo) = ((m >> 32) as u32, m as u32);
+            // A half the mask ignores, that must be zero, always matches: skip it. A mask of
+            // all ones needs no `and`. (The common case: int-sized arguments.)
+            for (off, mask, value) in [(hi, m_hi, v_hi), (lo, m_lo, v_lo)] {
+                if mask == 0 && value == 0 {
+                    continue;
+                }
+                seq.push(Item::Stmt(Insn::load(off)));
+                if mask != u32::MAX {
+                    seq.push(Item::Stmt(Insn::stmt(ALU | AND | K, mask)));
+                }
+                seq.push(j(JEQ, value, Next, Fail));
+            }
+        }
         Cmp::Ne => seq.extend([
             Item::Stmt(Insn::load(hi)),
             j(JEQ, v_hi, Next, CondEnd),

@@ -8,6 +8,8 @@ pub mod arch;
 pub mod bpf;
 #[cfg(feature = "alloc")]
 pub mod compile;
+#[cfg(feature = "alloc")]
+pub mod disasm;
 pub mod interp;
 #[cfg(feature = "alloc")]
 pub mod policy;

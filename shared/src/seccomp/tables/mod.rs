@@ -2,12 +2,19 @@
 //!
 //! `x86_64.rs` and `aarch64.rs` are generated from the linux-raw-sys version in Cargo.lock by
 //! `scripts/gen-syscall-tables.py`; rerun it after bumping linux-raw-sys. Each table lists every
-//! `__NR_*` the kernel defines for that architecture, sorted by name.
+//! `__NR_*` the kernel defines for that architecture, sorted by name. `other.rs`, from the same
+//! script, names the system calls of every other architecture linux-raw-sys knows (i386, x32, arm,
+//! riscv, powerpc, s390x, mips, ...) that are no system call on x86_64 or aarch64: profiles written
+//! for many architectures at once list those, and they are skipped rather than refused.
 
 use super::arch::Arch;
 
 mod aarch64;
+mod other;
 mod x86_64;
+
+/// Every architecture with a table.
+const ARCHES: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
 
 /// Every `(name, number)` known for `arch`, sorted by name.
 pub const fn all(arch: Arch) -> &'static [(&'static str, u32)] {
@@ -26,6 +33,18 @@ pub fn number(arch: Arch, name: &str) -> Option<u32> {
         .map(|i| table[i].1)
 }
 
+/// Whether `name` is a system call on some Linux architecture without a table here (i386's
+/// `chown32`, arm's `set_tls`, ...) and on none with one: `false` for `open`, which only x86_64
+/// has, and for names that are no system call anywhere.
+pub fn known_elsewhere(name: &str) -> bool {
+    other::OTHER_ARCH_NAMES.binary_search(&name).is_ok()
+}
+
+/// Whether `name` is a system call on any Linux architecture linux-raw-sys knows.
+pub fn known_anywhere(name: &str) -> bool {
+    ARCHES.iter().any(|&a| number(a, name).is_some()) || known_elsewhere(name)
+}
+
 /// The name of system call `nr` on `arch`.
 pub fn name(arch: Arch, nr: u32) -> Option<&'static str> {
     all(arch).iter().find(|&&(_, n)| n == nr).map(|&(n, _)| n)
@@ -34,8 +53,6 @@ pub fn name(arch: Arch, nr: u32) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ARCHES: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
 
     #[test]
     fn known_numbers() {
@@ -113,6 +130,54 @@ mod tests {
         use crate::seccomp::arch::X32_SYSCALL_BIT;
         for &(n, nr) in all(Arch::X86_64) {
             assert_eq!(nr & X32_SYSCALL_BIT, 0, "{n}");
+        }
+    }
+
+    #[test]
+    fn names_of_other_architectures() {
+        // i386, arm (including its private __ARM_NR_ calls), s390, powerpc.
+        for n in [
+            "chown32",
+            "_llseek",
+            "_newselect",
+            "arm_fadvise64_64",
+            "set_tls",
+            "breakpoint",
+            "s390_runtime_instr",
+            "sync_file_range2",
+        ] {
+            assert!(known_elsewhere(n), "{n}");
+            assert!(known_anywhere(n), "{n}");
+        }
+        // On x86_64 only: not elsewhere, but known.
+        assert!(!known_elsewhere("open"));
+        assert!(known_anywhere("open"));
+        assert!(!known_elsewhere("read"));
+        for n in [
+            "definitely_not_a_syscall",
+            "",
+            "READ",
+            "__NR_read",
+            "Linux",
+            "SYSCALL_BASE",
+        ] {
+            assert!(!known_elsewhere(n), "{n}");
+            assert!(!known_anywhere(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn other_names_sorted_and_disjoint_from_the_tables() {
+        let names = other::OTHER_ARCH_NAMES;
+        assert!(names.len() > 50, "only {} names", names.len());
+        for pair in names.windows(2) {
+            assert!(pair[0] < pair[1], "{:?} then {:?}", pair[0], pair[1]);
+        }
+        for &n in names {
+            assert!(!n.is_empty());
+            for arch in ARCHES {
+                assert_eq!(number(arch, n), None, "{n} is on {arch:?}");
+            }
         }
     }
 }

@@ -1,0 +1,185 @@
+//! Seccomp in the launcher: which policy a sandbox gets (our default, an OCI/Docker profile
+//! file, or none), compiled ahead of time with `nucleus_shared::seccomp`.
+
+pub mod default_profile;
+pub mod explain;
+pub mod generate;
+pub mod oci;
+pub mod trace;
+
+use std::path::PathBuf;
+
+use nucleus_shared::seccomp::arch::Arch;
+use nucleus_shared::seccomp::compile::{CompileError, compile, to_bytes};
+use nucleus_shared::seccomp::policy::{Action, Policy, Rule};
+use nucleus_shared::seccomp::tables;
+
+use crate::error::Error;
+
+/// What a profile is resolved against: Docker profiles include rules by architecture, by the
+/// capabilities the workload keeps, and by kernel version.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub arch: Arch,
+    /// Capability names (`CAP_SYS_ADMIN` ...) the workload keeps.
+    pub caps: Vec<String>,
+    /// The running kernel's (major, minor).
+    pub kernel: (u32, u32),
+}
+
+/// `--seccomp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    Default,
+    Unconfined,
+    /// An OCI `linux.seccomp` or Docker profile.
+    File(PathBuf),
+}
+
+impl Choice {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        Ok(match raw {
+            "default" => Choice::Default,
+            "unconfined" => Choice::Unconfined,
+            "" => {
+                return Err(Error::usage(
+                    "--seccomp: empty value (default, unconfined or a profile file)",
+                ));
+            }
+            path => Choice::File(PathBuf::from(path)),
+        })
+    }
+}
+
+/// Compiled programs, ready for the plan.
+#[derive(Debug, Clone, Default)]
+pub struct Programs {
+    /// The workload's program; empty when unconfined.
+    pub workload: Vec<u8>,
+    pub workload_insns: usize,
+    /// PID 1's own program.
+    pub init: Vec<u8>,
+}
+
+/// The architecture we run on; only x86_64 and aarch64 are supported.
+pub fn native_arch() -> Result<Arch, Error> {
+    Arch::native().ok_or_else(|| {
+        Error::runtime("seccomp: this CPU architecture is not supported (x86_64 and aarch64 are)")
+    })
+}
+
+/// Resolves `names` (`--seccomp-allow`) to numbers, refusing unknown ones.
+pub fn resolve_names(arch: Arch, names: &[String]) -> Result<Vec<u32>, Error> {
+    names
+        .iter()
+        .map(|n| {
+            tables::number(arch, n).ok_or_else(|| {
+                Error::usage(format!(
+                    "--seccomp-allow: unknown system call {n:?} on {}",
+                    arch.name()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The workload's policy for `choice`, or `None` when unconfined.
+pub fn policy(choice: &Choice, allow: &[String], ctx: &Context) -> Result<Option<Policy>, Error> {
+    let extra = resolve_names(ctx.arch, allow)?;
+    let mut policy = match choice {
+        Choice::Unconfined if extra.is_empty() => return Ok(None),
+        Choice::Unconfined => {
+            return Err(Error::usage(
+                "--seccomp-allow adds to a profile; it means nothing with --seccomp unconfined",
+            ));
+        }
+        Choice::Default => return Ok(Some(default_profile::policy(ctx.arch, &extra))),
+        Choice::File(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::io(format!("--seccomp {}", path.display()), e))?;
+            oci::parse(&text, ctx)
+                .map_err(|e| Error::usage(format!("--seccomp {}: {e}", path.display())))?
+        }
+    };
+    // Allowed names go first: the first matching rule decides.
+    let extra_rules = extra.into_iter().map(|nr| Rule {
+        nr,
+        conds: vec![],
+        action: Action::Allow,
+    });
+    policy.rules.splice(0..0, extra_rules);
+    Ok(Some(policy))
+}
+
+/// PID 1's own filter once the workload runs: wait for signals, reap, forward, exit.
+pub fn init_policy(arch: Arch) -> Policy {
+    const NEEDED: [&str; 7] = [
+        "rt_sigtimedwait",
+        "wait4",
+        "kill",
+        "exit_group",
+        "exit",
+        "close_range",
+        "restart_syscall",
+    ];
+    let rules = NEEDED
+        .iter()
+        .filter_map(|n| tables::number(arch, n))
+        .map(|nr| Rule {
+            nr,
+            conds: vec![],
+            action: Action::Allow,
+        })
+        .collect();
+    Policy {
+        arch,
+        default: Action::KillProcess,
+        foreign: Action::KillProcess,
+        rules,
+    }
+}
+
+pub fn compile_error(e: CompileError) -> Error {
+    Error::usage(match e {
+        CompileError::TooLong(n) => {
+            format!("seccomp: the profile compiles to {n} instructions, over the kernel's 4096")
+        }
+        CompileError::BadArg(i) => format!("seccomp: argument index {i} (must be 0-5)"),
+        CompileError::BadErrno(e) => format!("seccomp: errno {e} (must be at most 4095)"),
+        CompileError::TooComplex(nr) => {
+            format!("seccomp: too many argument conditions for system call {nr}")
+        }
+    })
+}
+
+/// Everything the plan needs: the workload's program (if any) and init's.
+pub fn programs(choice: &Choice, allow: &[String], ctx: &Context) -> Result<Programs, Error> {
+    let init = to_bytes(&compile(&init_policy(ctx.arch)).map_err(compile_error)?);
+    let (workload, workload_insns) = match policy(choice, allow, ctx)? {
+        Some(p) => {
+            let prog = compile(&p).map_err(compile_error)?;
+            (to_bytes(&prog), prog.len())
+        }
+        None => (Vec::new(), 0),
+    };
+    Ok(Programs {
+        workload,
+        workload_insns,
+        init,
+    })
+}
+
+/// The running kernel's (major, minor), from uname.
+pub fn kernel_version() -> (u32, u32) {
+    let release = rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned();
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse().ok());
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests;
