@@ -16,12 +16,22 @@ pub struct RunArgs {
     pub network: String,
     pub seccomp: String,
     pub seccomp_allow: Vec<String>,
+    pub seccomp_trace: Option<String>,
+    pub seccomp_log_denied: bool,
     pub command: Vec<String>,
 }
 
 pub enum Invocation {
-    Run(RunArgs),
-    SeccompExplain { profile: String, call: Option<String>, allow: Vec<String> },
+    Run(Box<RunArgs>),
+    SeccompExplain {
+        profile: String,
+        call: Option<String>,
+        allow: Vec<String>,
+    },
+    SeccompGenerate {
+        traces: Vec<String>,
+        output: String,
+    },
 }
 
 fn seccomp_command() -> Command {
@@ -37,6 +47,12 @@ fn seccomp_command() -> Command {
                     .help("A system call (with argument values) to decide instead of listing the program"))
                 .arg(Arg::new("allow").long("seccomp-allow").value_name("NAME,...").action(ArgAction::Append)
                     .value_delimiter(',').help("Also allow these system calls, as with run")),
+        )
+        .subcommand(
+            Command::new("generate")
+                .about("Write a minimal OCI seccomp profile allowing what the traces (from run --seccomp-trace) used")
+                .arg(Arg::new("traces").value_name("TRACE").required(true).num_args(1..))
+                .arg(Arg::new("output").short('o').long("output").value_name("PROFILE.json").required(true)),
         )
 }
 
@@ -64,6 +80,10 @@ fn run_command() -> Command {
             .help("default: nucleus's deny-by-default filter; unconfined: none; or an OCI/Docker profile (JSON file)"))
         .arg(Arg::new("seccomp-allow").long("seccomp-allow").value_name("NAME,...").action(ArgAction::Append)
             .value_delimiter(',').help("Also allow these system calls (e.g. io_uring_setup,io_uring_enter)"))
+        .arg(Arg::new("seccomp-trace").long("seccomp-trace").value_name("FILE").conflicts_with("seccomp-log-denied")
+            .help("Allow every system call but record which ones the sandbox makes, into FILE (NDJSON), for `seccomp generate`"))
+        .arg(Arg::new("seccomp-log-denied").long("seccomp-log-denied").action(ArgAction::SetTrue)
+            .help("Print each system call the profile denies as one JSON line on stderr, while the sandbox runs"))
         .arg(Arg::new("command").value_name("CMD").required(true).num_args(1..).trailing_var_arg(true)
             .value_parser(value_parser!(String)).help("The command and its arguments, after --"))
 }
@@ -91,7 +111,7 @@ fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
 
 pub fn invocation(m: &ArgMatches) -> Invocation {
     match m.subcommand() {
-        Some(("run", m)) => Invocation::Run(RunArgs {
+        Some(("run", m)) => Invocation::Run(Box::new(RunArgs {
             rootfs: m.get_one::<String>("rootfs").cloned(),
             rootfs_rw: m.get_flag("rootfs-rw"),
             hostname: m.get_one::<String>("hostname").cloned(),
@@ -103,13 +123,19 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             network: m.get_one::<String>("network").cloned().unwrap_or_default(),
             seccomp: m.get_one::<String>("seccomp").cloned().unwrap_or_default(),
             seccomp_allow: strings(m, "seccomp-allow"),
+            seccomp_trace: m.get_one::<String>("seccomp-trace").cloned(),
+            seccomp_log_denied: m.get_flag("seccomp-log-denied"),
             command: strings(m, "command"),
-        }),
+        })),
         Some(("seccomp", m)) => match m.subcommand() {
             Some(("explain", m)) => Invocation::SeccompExplain {
                 profile: m.get_one::<String>("profile").cloned().unwrap_or_default(),
                 call: m.get_one::<String>("call").cloned(),
                 allow: strings(m, "allow"),
+            },
+            Some(("generate", m)) => Invocation::SeccompGenerate {
+                traces: strings(m, "traces"),
+                output: m.get_one::<String>("output").cloned().unwrap_or_default(),
             },
             _ => unreachable!("clap requires a known seccomp subcommand"),
         },

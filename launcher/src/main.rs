@@ -1,6 +1,7 @@
 //! nucleus-launch: the host-side launcher of nucleus sandboxes.
 #![deny(unsafe_code)]
 
+mod audit;
 mod backend;
 mod cli;
 mod config;
@@ -34,9 +35,14 @@ fn main() -> ExitCode {
     };
     init_logging(matches.get_one::<String>("log-level").map(String::as_str));
     let result = match cli::invocation(&matches) {
-        cli::Invocation::Run(args) => config::Config::from_args(args, |k| std::env::var(k).ok())
+        cli::Invocation::Run(args) => config::Config::from_args(*args, |k| std::env::var(k).ok())
             .and_then(|cfg| backend::native::run(&cfg)),
-        cli::Invocation::SeccompExplain { profile, call, allow } => seccomp_explain(&profile, call.as_deref(), &allow),
+        cli::Invocation::SeccompExplain {
+            profile,
+            call,
+            allow,
+        } => seccomp_explain(&profile, call.as_deref(), &allow),
+        cli::Invocation::SeccompGenerate { traces, output } => seccomp_generate(&traces, &output),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -60,9 +66,37 @@ fn one_line(rendered: &str) -> String {
 }
 
 fn seccomp_explain(profile: &str, call: Option<&str>, allow: &[String]) -> Result<i32, Error> {
-    let ctx = seccomp::Context { arch: seccomp::native_arch()?, caps: Vec::new(), kernel: seccomp::kernel_version() };
+    let ctx = seccomp::Context {
+        arch: seccomp::native_arch()?,
+        caps: Vec::new(),
+        kernel: seccomp::kernel_version(),
+    };
     let text = seccomp::explain::explain(&seccomp::Choice::parse(profile)?, allow, &ctx, call)?;
     print!("{text}");
+    Ok(0)
+}
+
+fn seccomp_generate(traces: &[String], output: &str) -> Result<i32, Error> {
+    let arch = seccomp::native_arch()?;
+    let traces = traces
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::io(format!("reading the trace {path}"), e))?;
+            seccomp::trace::Trace::from_ndjson(&text)
+                .map_err(|e| Error::usage(format!("trace {path}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let lost: u64 = traces.iter().map(|t| t.lost()).sum();
+    if lost > 0 {
+        eprintln!(
+            "nucleus-launch: the traces lost {lost} records; the profile may miss calls they made"
+        );
+    }
+    let profile = seccomp::generate::generate(&traces, arch);
+    let text = serde_json::to_string_pretty(&profile)
+        .map_err(|e| Error::runtime(format!("encoding the profile: {e}")))?;
+    std::fs::write(output, text + "\n").map_err(|e| Error::io(format!("writing {output}"), e))?;
     Ok(0)
 }
 

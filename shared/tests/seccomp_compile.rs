@@ -116,6 +116,11 @@ fn foreign_architectures_and_x32_are_refused() {
         Action::KillProcess
     );
     assert_eq!(decide(&p, &call(1, [0; 6])), Action::Allow);
+    assert_eq!(
+        decide(&p, &call(u32::MAX, [0; 6])),
+        Action::Errno(EPERM),
+        "-1 is not x32"
+    );
 
     let arm = Policy {
         arch: Arch::Aarch64,
@@ -359,7 +364,11 @@ proptest! {
         let p = Policy { arch, default, foreign: Action::KillProcess, rules };
         let prog = compile(&p).unwrap();
         for (nr, x32, args) in calls {
-            let nr = if x32 { nr | X32_SYSCALL_BIT } else { nr };
+            let nr = match (x32, nr) {
+                (true, 29) => u32::MAX,
+                (true, _) => nr | X32_SYSCALL_BIT,
+                (false, _) => nr,
+            };
             let d = SeccompData { nr, arch: arch.audit(), ip: 0, args };
             let got = Action::from_ret(run(&prog, &d).unwrap());
             prop_assert_eq!(got, Some(p.evaluate(&d)), "{:?}", d);

@@ -7,6 +7,7 @@
 mod files;
 mod info;
 mod procs;
+mod seccomp;
 mod sys;
 
 use std::process::ExitCode;
@@ -88,6 +89,16 @@ fn run(verb: &str, rest: &[String]) -> Result<ExitCode, String> {
         "orphans" => procs::orphans(number(rest, "N")?),
         // Further arguments are ignored: tests add a unique marker to find the process.
         "sleep" => procs::sleep(number(rest, "SECS")?),
+        "syscall" => seccomp::syscall(one(rest, "NAME")?, &rest[1..]),
+        "stack-allow-all" => seccomp::stack_allow_all(one(rest, "NAME")?, &rest[1..]),
+        "int80" => seccomp::int80(),
+        "x32" => seccomp::x32(),
+        "clone3" => seccomp::clone3(),
+        "clone" => seccomp::clone(one(rest, "FLAGS")?),
+        "threads" => seccomp::threads(number(rest, "N")?),
+        "tiocsti" => seccomp::tiocsti(),
+        "socket" => seccomp::socket(rest),
+        "fork-exec" => seccomp::fork_exec(one(rest, "PATH")?, &rest[1..]),
         other => return Err(format!("unknown verb {other:?}")),
     }
     .map_err(|e| e.to_string())

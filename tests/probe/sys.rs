@@ -175,3 +175,614 @@ pub fn interface_is_up(name: &str) -> io::Result<bool> {
     r?;
     Ok(req.flags & libc::IFF_UP as libc::c_short != 0)
 }
+
+/// One argument of a raw system call issued by the `syscall` verb.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg {
+    /// A number the kernel reads as a number (fd, flags, length, command).
+    Int(u64),
+    /// An address the kernel may read or write through. Only null and kernel-half addresses
+    /// are accepted: no user memory lives there, so the kernel cannot touch ours.
+    Ptr(u64),
+}
+
+/// A system call the `syscall` verb knows, with arguments under which it fails, or acts on
+/// the probe alone, if the filter lets it through. The probe runs as root with nearly every
+/// capability: an allowed call with real arguments would act on the host.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    pub name: &'static str,
+    nr: libc::c_long,
+    args: &'static [Arg],
+    /// Arguments that cannot be overridden from the command line (calls that act on the
+    /// host, such as keyrings, the kernel log or time, with some integer arguments).
+    fixed: bool,
+}
+
+const fn call(name: &'static str, nr: libc::c_long, args: &'static [Arg], fixed: bool) -> Call {
+    Call {
+        name,
+        nr,
+        args,
+        fixed,
+    }
+}
+
+/// -1, as a 64-bit argument: an invalid fd, and an address in the kernel half.
+pub const MINUS_1: u64 = u64::MAX;
+/// `AT_FDCWD` as an argument.
+const AT_FDCWD: u64 = libc::AT_FDCWD as i64 as u64;
+
+use Arg::{Int, Ptr};
+
+/// What each call does with these arguments when it is allowed, as root: the result the
+/// filter must replace (EPERM) to be seen at all. Names missing on an architecture are left
+/// out there.
+const CALLS: &[Call] = &[
+    // Allowed by the default profile.
+    // EBADF
+    call(
+        "read",
+        libc::SYS_read,
+        &[Int(MINUS_1), Ptr(0), Int(0)],
+        false,
+    ),
+    // EBADF
+    call(
+        "write",
+        libc::SYS_write,
+        &[Int(MINUS_1), Ptr(0), Int(0)],
+        false,
+    ),
+    call("getpid", libc::SYS_getpid, &[], false),
+    // EFAULT
+    call(
+        "openat",
+        libc::SYS_openat,
+        &[Int(AT_FDCWD), Ptr(0), Int(0)],
+        false,
+    ),
+    // ioctl(fd, request, arg): fd -1 is EBADF
+    call(
+        "ioctl",
+        libc::SYS_ioctl,
+        &[Int(MINUS_1), Int(0), Ptr(0)],
+        false,
+    ),
+    // personality(0xffffffff) only queries; other values act on the probe alone
+    call(
+        "personality",
+        libc::SYS_personality,
+        &[Int(0xffff_ffff)],
+        false,
+    ),
+    // prctl(PR_GET_DUMPABLE); PR_SET_MM (35) with sub-option 0 and a non-zero arg4 is EINVAL
+    // at once; every prctl acts on the calling process alone
+    call(
+        "prctl",
+        libc::SYS_prctl,
+        &[Int(3), Ptr(0), Ptr(0), Ptr(MINUS_1), Ptr(0)],
+        false,
+    ),
+    // Denied by the default profile.
+    // unshare(0) does nothing; other flags act on the probe alone
+    call("unshare", libc::SYS_unshare, &[Int(0)], false),
+    // EFAULT (a null target)
+    call(
+        "mount",
+        libc::SYS_mount,
+        &[Ptr(0), Ptr(0), Ptr(0), Int(0), Ptr(0)],
+        true,
+    ),
+    // EFAULT
+    call("umount2", libc::SYS_umount2, &[Ptr(0), Int(0)], true),
+    // EFAULT
+    call("pivot_root", libc::SYS_pivot_root, &[Ptr(0), Ptr(0)], true),
+    // EFAULT
+    call("chroot", libc::SYS_chroot, &[Ptr(0)], true),
+    // EBADF
+    call("setns", libc::SYS_setns, &[Int(MINUS_1), Int(0)], true),
+    // EOPNOTSUPP: no such operation (keyrings are not namespaced: never a real one)
+    call(
+        "keyctl",
+        libc::SYS_keyctl,
+        &[Int(0x7fff_ffff), Int(0), Int(0), Int(0), Int(0)],
+        true,
+    ),
+    // EFAULT
+    call(
+        "add_key",
+        libc::SYS_add_key,
+        &[Ptr(0), Ptr(0), Ptr(0), Int(0), Int(0)],
+        true,
+    ),
+    // EFAULT
+    call(
+        "request_key",
+        libc::SYS_request_key,
+        &[Ptr(0), Ptr(0), Ptr(0), Int(0)],
+        true,
+    ),
+    // EINVAL: no such command
+    call("bpf", libc::SYS_bpf, &[Int(0xffff), Ptr(0), Int(0)], true),
+    // EFAULT
+    call(
+        "perf_event_open",
+        libc::SYS_perf_event_open,
+        &[Ptr(0), Int(0), Int(MINUS_1), Int(MINUS_1), Int(0)],
+        true,
+    ),
+    // ESRCH: no such request, and pid 0 is nobody
+    call(
+        "ptrace",
+        libc::SYS_ptrace,
+        &[Int(MINUS_1), Int(0), Ptr(0), Ptr(0)],
+        true,
+    ),
+    // EFAULT
+    call(
+        "open_by_handle_at",
+        libc::SYS_open_by_handle_at,
+        &[Int(MINUS_1), Ptr(0), Int(0)],
+        true,
+    ),
+    // EFAULT
+    call(
+        "name_to_handle_at",
+        libc::SYS_name_to_handle_at,
+        &[Int(MINUS_1), Ptr(0), Ptr(0), Ptr(0), Int(0)],
+        true,
+    ),
+    // EINVAL: unknown flags
+    call(
+        "userfaultfd",
+        libc::SYS_userfaultfd,
+        &[Int(0x7fff_ffff)],
+        true,
+    ),
+    // EFAULT: no params
+    call(
+        "io_uring_setup",
+        libc::SYS_io_uring_setup,
+        &[Int(0), Ptr(0)],
+        true,
+    ),
+    // EINVAL: 1000 segments (16 at most) and unknown flags; ENOSYS without CONFIG_KEXEC.
+    // Never 0 segments, which unloads the loaded kernel.
+    call(
+        "kexec_load",
+        libc::SYS_kexec_load,
+        &[Int(0), Int(1000), Ptr(0), Int(0xffff_0000)],
+        true,
+    ),
+    // EINVAL: unknown flags
+    call(
+        "kexec_file_load",
+        libc::SYS_kexec_file_load,
+        &[Int(MINUS_1), Int(MINUS_1), Int(0), Ptr(0), Int(0xffff_0000)],
+        true,
+    ),
+    // ENOEXEC: a 0-byte image (ENOSYS without CONFIG_MODULES)
+    call(
+        "init_module",
+        libc::SYS_init_module,
+        &[Ptr(0), Int(0), Ptr(0)],
+        true,
+    ),
+    // EINVAL: unknown flags
+    call(
+        "finit_module",
+        libc::SYS_finit_module,
+        &[Int(MINUS_1), Ptr(0), Int(0xffff_0000)],
+        true,
+    ),
+    // EFAULT
+    call(
+        "delete_module",
+        libc::SYS_delete_module,
+        &[Ptr(0), Int(0)],
+        true,
+    ),
+    // EFAULT: an unmapped time; never a time zone, which would warp the clock
+    call(
+        "settimeofday",
+        libc::SYS_settimeofday,
+        &[Ptr(MINUS_1), Ptr(MINUS_1)],
+        true,
+    ),
+    // EINVAL: no such clock
+    call(
+        "clock_settime",
+        libc::SYS_clock_settime,
+        &[Int(0x7fff_ffff), Ptr(MINUS_1)],
+        true,
+    ),
+    // EFAULT
+    call("adjtimex", libc::SYS_adjtimex, &[Ptr(MINUS_1)], true),
+    // EINVAL: no such clock
+    call(
+        "clock_adjtime",
+        libc::SYS_clock_adjtime,
+        &[Int(0x7fff_ffff), Ptr(MINUS_1)],
+        true,
+    ),
+    // EINVAL: longer than the 64 bytes allowed, refused before the name is read
+    call(
+        "sethostname",
+        libc::SYS_sethostname,
+        &[Ptr(MINUS_1), Int(1000)],
+        true,
+    ),
+    call(
+        "setdomainname",
+        libc::SYS_setdomainname,
+        &[Ptr(MINUS_1), Int(1000)],
+        true,
+    ),
+    // EINVAL: unknown flags
+    call(
+        "swapon",
+        libc::SYS_swapon,
+        &[Ptr(0), Int(0xffff_ffff)],
+        true,
+    ),
+    // EFAULT
+    call("swapoff", libc::SYS_swapoff, &[Ptr(0)], true),
+    // EINVAL: no such action (never 5, which clears the host's kernel log)
+    call(
+        "syslog",
+        libc::SYS_syslog,
+        &[Int(0x7fff), Ptr(0), Int(0)],
+        true,
+    ),
+    // EFAULT (never null, which turns accounting off)
+    call("acct", libc::SYS_acct, &[Ptr(MINUS_1)], true),
+    // ENODEV: no device
+    call(
+        "quotactl",
+        libc::SYS_quotactl,
+        &[Int(0), Ptr(0), Int(0), Ptr(0)],
+        true,
+    ),
+    // EFAULT
+    call("fsopen", libc::SYS_fsopen, &[Ptr(0), Int(0)], true),
+    // EBADF
+    call(
+        "fsmount",
+        libc::SYS_fsmount,
+        &[Int(MINUS_1), Int(0), Int(0)],
+        true,
+    ),
+    // EFAULT
+    call(
+        "fspick",
+        libc::SYS_fspick,
+        &[Int(MINUS_1), Ptr(0), Int(0)],
+        true,
+    ),
+    // EINVAL: no such command
+    call(
+        "fsconfig",
+        libc::SYS_fsconfig,
+        &[Int(MINUS_1), Int(0xffff), Ptr(0), Ptr(0), Int(0)],
+        true,
+    ),
+    // EFAULT
+    call(
+        "open_tree",
+        libc::SYS_open_tree,
+        &[Int(MINUS_1), Ptr(0), Int(0)],
+        true,
+    ),
+    // EFAULT
+    call(
+        "move_mount",
+        libc::SYS_move_mount,
+        &[Int(MINUS_1), Ptr(0), Int(MINUS_1), Ptr(0), Int(0)],
+        true,
+    ),
+    // EINVAL: size 0
+    call(
+        "mount_setattr",
+        libc::SYS_mount_setattr,
+        &[Int(MINUS_1), Ptr(0), Int(0), Ptr(0), Int(0)],
+        true,
+    ),
+    // EBADF
+    call(
+        "pidfd_getfd",
+        libc::SYS_pidfd_getfd,
+        &[Int(MINUS_1), Int(0), Int(0)],
+        true,
+    ),
+    // EINVAL: level 4 is over the highest, 3
+    #[cfg(target_arch = "x86_64")]
+    call("iopl", libc::SYS_iopl, &[Int(4)], true),
+    // EINVAL: past the 65536 ports
+    #[cfg(target_arch = "x86_64")]
+    call(
+        "ioperm",
+        libc::SYS_ioperm,
+        &[Int(0xffff_ffff), Int(1), Int(1)],
+        true,
+    ),
+];
+
+/// Numbers from here on are not system calls on any architecture we run on: `syscall 1000`
+/// issues one with all-zero arguments.
+pub const FIRST_UNASSIGNED: u64 = 1000;
+
+pub fn known_call(name: &str) -> Option<&'static Call> {
+    CALLS.iter().find(|c| c.name == name)
+}
+
+pub fn known_call_names() -> impl Iterator<Item = &'static str> {
+    CALLS.iter().map(|c| c.name)
+}
+
+fn unmapped(addr: u64) -> bool {
+    // User space ends below 2^56 (x86_64 five-level paging) and 2^52 (aarch64).
+    addr == 0 || addr >= 0xffff_8000_0000_0000
+}
+
+/// The six arguments of `call` with `given` overriding its defaults from the left.
+fn arguments(call: &Call, given: &[u64]) -> Result<[u64; 6], String> {
+    if call.fixed && !given.is_empty() {
+        return Err(format!(
+            "{}: its arguments are fixed to ones that cannot act on the host",
+            call.name
+        ));
+    }
+    if given.len() > call.args.len() {
+        return Err(format!(
+            "{} takes at most {} arguments",
+            call.name,
+            call.args.len()
+        ));
+    }
+    let mut out = [0u64; 6];
+    for (i, kind) in call.args.iter().enumerate() {
+        out[i] = match (*kind, given.get(i)) {
+            (Int(_), Some(&v)) => v,
+            (Ptr(_), Some(&v)) if unmapped(v) => v,
+            (Ptr(_), Some(&v)) => {
+                return Err(format!(
+                    "{}: argument {} is an address; only 0 and kernel-half addresses are \
+                     accepted, not {v:#x}",
+                    call.name,
+                    i + 1
+                ));
+            }
+            (Int(v) | Ptr(v), None) => v,
+        };
+    }
+    Ok(out)
+}
+
+fn syscall6(nr: libc::c_long, a: [u64; 6]) -> io::Result<i64> {
+    // SAFETY: the callers pass either a call of the table with `arguments` applied (every
+    // address argument null or in the kernel half, so the kernel reads and writes none of
+    // our memory; no call of the table maps, unmaps or clones memory), or an unassigned
+    // number with null arguments. Extra arguments are ignored by the kernel.
+    let r = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Issues `call` with `given` arguments over its defaults. The outer error is a usage error.
+pub fn issue(call: &Call, given: &[u64]) -> Result<io::Result<i64>, String> {
+    let args = arguments(call, given)?;
+    Ok(syscall6(call.nr, args))
+}
+
+/// Issues system call number `nr` (at least FIRST_UNASSIGNED) with null arguments.
+pub fn issue_unassigned(nr: u64) -> Result<io::Result<i64>, String> {
+    if nr < FIRST_UNASSIGNED {
+        return Err(format!(
+            "only numbers from {FIRST_UNASSIGNED} up are accepted, not {nr}"
+        ));
+    }
+    let nr = libc::c_long::try_from(nr)
+        .map_err(|_| format!("{nr} does not fit a system call number"))?;
+    Ok(syscall6(nr, [0; 6]))
+}
+
+/// `i386` getpid (20) through `int 0x80`, which the kernel reports to seccomp as
+/// AUDIT_ARCH_I386. Returns what eax holds after, if the process survives.
+#[cfg(target_arch = "x86_64")]
+pub fn int80_getpid() -> i64 {
+    let mut rax: i64 = 20;
+    // SAFETY: the compat getpid takes no arguments and touches no memory; the 32-bit entry
+    // may clobber r8-r11, declared as such; no stack is used.
+    unsafe {
+        std::arch::asm!(
+            "int 0x80",
+            inout("rax") rax,
+            lateout("r8") _,
+            lateout("r9") _,
+            lateout("r10") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    rax
+}
+
+/// x32 getpid: the x86_64 number 39 with the x32 bit set.
+#[cfg(target_arch = "x86_64")]
+pub fn x32_getpid() -> io::Result<i64> {
+    syscall6(39 | 0x4000_0000, [0; 6])
+}
+
+/// Reaps `pid` (any kind of child: clone3 with no exit signal needs __WALL), retrying on
+/// EINTR. Returns the raw wait status.
+fn reap(pid: libc::pid_t) -> io::Result<libc::c_int> {
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a valid int to write to; `pid` is our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        if r >= 0 {
+            return Ok(status);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// The namespace flags and the exit signal: all `clone` accepts from the command line. The
+/// high 32 bits are ignored by the kernel (and so accepted, to check the filter does too).
+const CLONE_ACCEPTED: u64 = 0xffff_ffff_0000_0000 | 0x0000_0080 | 0x0002_0000 | 0x7e00_0000 | 0xff;
+
+/// Raw `clone(flags, NULL stack)`, fork-like: the child `_exit`s at once, the parent reaps it.
+/// Returns the child's raw wait status. Called while the probe is single-threaded.
+pub fn clone_and_reap(flags: u64) -> Result<io::Result<libc::c_int>, String> {
+    if flags & !CLONE_ACCEPTED != 0 {
+        return Err(format!(
+            "flags {flags:#x}: only namespace flags and a signal are accepted (no CLONE_VM, \
+             CLONE_SETTLS or pointer flags)"
+        ));
+    }
+    // SAFETY: without CLONE_VM and with a null stack, clone is fork: the child runs on a
+    // copy of our memory. Its first act is the async-signal-safe _exit; the probe is
+    // single-threaded here, so no lock is held in the copy. No pointers are passed.
+    let r = unsafe { libc::syscall(libc::SYS_clone, flags, 0u64, 0u64, 0u64, 0u64) };
+    if r == 0 {
+        // SAFETY: the child leaves without running anything else.
+        unsafe { libc::_exit(0) };
+    }
+    if r < 0 {
+        return Ok(Err(io::Error::last_os_error()));
+    }
+    Ok(reap(r as libc::pid_t))
+}
+
+/// `struct clone_args` of clone3 (size 64, CLONE_ARGS_SIZE_VER0).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+}
+
+/// clone3 with all-zero arguments (a fork without exit signal, if allowed): the child
+/// `_exit`s at once and is reaped. Called while the probe is single-threaded.
+pub fn clone3_zeroed() -> io::Result<()> {
+    let args = CloneArgs::default();
+    let size = std::mem::size_of::<CloneArgs>();
+    // SAFETY: `args` is a valid clone_args of `size` bytes living across the call; with no
+    // flags and no stack it is a fork: the child runs on a copy of our memory and its first
+    // act is the async-signal-safe _exit; the probe is single-threaded here.
+    let r = unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, size) };
+    if r == 0 {
+        // SAFETY: the child leaves without running anything else.
+        unsafe { libc::_exit(0) };
+    }
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    reap(r as libc::pid_t).map(drop)
+}
+
+/// `ioctl(fd, request, &byte)` through the raw system call, so all 64 bits of `request`
+/// reach the kernel.
+pub fn ioctl_byte(fd: libc::c_int, request: u64) -> io::Result<()> {
+    // Only requests that read one byte: others may write more than `byte` holds.
+    let low = request & 0xffff_ffff;
+    assert!(
+        low == 0x5412 || low == 0x541c,
+        "ioctl_byte is for TIOCSTI and TIOCLINUX only, not {request:#x}"
+    );
+    let byte: u8 = b'#';
+    // SAFETY: `byte` lives across the call; TIOCSTI reads one byte through the pointer and
+    // TIOCLINUX reads its subcode byte ('#' is none), neither writes; the kernel ignores the
+    // high half of the request. The callers pass /dev/null or -1, which answer neither.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_ioctl,
+            libc::c_long::from(fd),
+            request,
+            &byte as *const u8,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// `socket(family, type, protocol)` with all 64 bits of each argument; the socket is closed.
+pub fn socket(family: u64, kind: u64, proto: u64) -> io::Result<()> {
+    // SAFETY: socket takes no pointers.
+    let fd = unsafe { libc::syscall(libc::SYS_socket, family, kind, proto) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned to us and is closed exactly once.
+    unsafe { libc::close(fd as libc::c_int) };
+    Ok(())
+}
+
+/// fork, then execv(`path`, `argv`) in the child (exit 127 if that fails); returns the raw
+/// wait status. Everything the child touches is prepared before the fork.
+pub fn fork_exec(path: &std::ffi::CStr, argv: &[std::ffi::CString]) -> io::Result<libc::c_int> {
+    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    // SAFETY: the child only calls the async-signal-safe execv and _exit, with `path` and the
+    // null-terminated `ptrs` prepared before the fork (valid in the child's copy).
+    let pid = check(unsafe { libc::fork() })?;
+    if pid == 0 {
+        // SAFETY: as above.
+        unsafe {
+            libc::execv(path.as_ptr(), ptrs.as_ptr());
+            libc::_exit(127)
+        }
+    }
+    reap(pid)
+}
+
+/// Stacks a second filter that allows everything: it must not loosen the first.
+pub fn stack_allow_all_filter() -> io::Result<()> {
+    let mut insns = [libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: libc::SECCOMP_RET_ALLOW,
+    }];
+    let prog = libc::sock_fprog {
+        len: insns.len() as u16,
+        filter: insns.as_mut_ptr(),
+    };
+    // SAFETY: `prog` points to `insns`, both living across the call; the kernel copies the
+    // program. no_new_privs is set by the launcher, which seccomp requires of non-admins.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0u64,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `fd` is a terminal.
+pub fn is_tty(fd: libc::c_int) -> bool {
+    // SAFETY: isatty takes no pointers; any fd is a valid input.
+    unsafe { libc::isatty(fd) == 1 }
+}

@@ -58,17 +58,26 @@ pub fn fork() -> Result<Fork, rustix::io::Errno> {
 }
 
 /// Ends the process (every thread) with `code`.
+///
+/// A seccomp profile may deny `exit_group` itself; then the process dies of SIGILL from an
+/// undefined instruction rather than spin.
 pub fn exit_group(code: i32) -> ! {
-    loop {
-        // SAFETY: exit_group takes no pointers and does not return.
-        let _ = unsafe {
-            raw::syscall4(
-                linux_raw_sys::general::__NR_exit_group,
-                code as usize,
-                0,
-                0,
-                0,
-            )
-        };
+    // SAFETY: exit_group takes no pointers and does not return when allowed.
+    let _ = unsafe {
+        raw::syscall4(
+            linux_raw_sys::general::__NR_exit_group,
+            code as usize,
+            0,
+            0,
+            0,
+        )
+    };
+    // SAFETY: `ud2`/`udf` raise SIGILL, which the kernel forces on the process; nothing after
+    // it runs.
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        core::arch::asm!("ud2", options(noreturn, nostack));
+        #[cfg(target_arch = "aarch64")]
+        core::arch::asm!("udf #0", options(noreturn, nostack));
     }
 }

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::plan::{self, HostRoot};
 use crate::report;
 use crate::seccomp;
+use crate::seccomp::watch::Watcher;
 use crate::sys;
 use crate::sys::clone::ChildFds;
 
@@ -34,7 +35,12 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         caps: Vec::new(),
         kernel: seccomp::kernel_version(),
     };
-    let programs = seccomp::programs(&cfg.seccomp, &cfg.seccomp_allow, &ctx)?;
+    let programs = seccomp::programs(
+        &cfg.seccomp,
+        &cfg.seccomp_allow,
+        cfg.seccomp_watch.as_ref(),
+        &ctx,
+    )?;
     tracing::debug!(insns = programs.workload_insns, "seccomp compiled");
     let plan = plan::compile(cfg, &host, &programs)?;
     tracing::debug!(bytes = plan.bytes.len(), "plan compiled");
@@ -42,10 +48,16 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     // Blocked before the clone, so that a signal arriving meanwhile is relayed, not lost.
     let signals =
         sys::signals::block_and_open().map_err(|e| Error::io("setting up signal relay", e))?;
+    // Before the clone: the sandbox must inherit the watcher's audit session, and no record
+    // may arrive before we listen.
+    let mut watcher = cfg.seccomp_watch.clone().and_then(Watcher::open);
     let init = start_init(namespace_flags(cfg), &plan.bytes)?;
     tracing::debug!("nucleus-init started");
 
-    let (status, record) = supervise(&init.pidfd, &init.status_rd, &signals)?;
+    let (status, record) = supervise(&init.pidfd, &init.status_rd, &signals, watcher.as_mut())?;
+    if let Some(w) = watcher {
+        w.finish()?;
+    }
     match record {
         Some(r) => Err(report::from_record(&r, &plan, cfg)),
         None => Ok(status),
@@ -108,29 +120,42 @@ fn plan_pipe(bytes: &[u8]) -> io::Result<OwnedFd> {
     Ok(rd)
 }
 
-/// Waits for init to exit while relaying signals and collecting a failure record, if any.
+/// Waits for init to exit while relaying signals, collecting a failure record (if any) and
+/// feeding the seccomp watcher (if any).
 fn supervise(
     pidfd: &OwnedFd,
     status_rd: &OwnedFd,
     signals: &OwnedFd,
+    mut watcher: Option<&mut Watcher>,
 ) -> Result<(i32, Option<StatusRecord>), Error> {
     let mut record_buf = [0u8; StatusRecord::LEN];
     let mut record_len = 0;
     let mut status_open = true;
     loop {
-        let mut fds = vec![
-            PollFd::new(pidfd, PollFlags::IN),
-            PollFd::new(signals, PollFlags::IN),
-        ];
-        if status_open {
-            fds.push(PollFd::new(status_rd, PollFlags::IN));
+        // Fixed slots: 0 init, 1 signals, 2 status pipe, 3 watcher (absent ones never ready).
+        let mut ready = [false; 4];
+        {
+            let mut fds = vec![
+                PollFd::new(pidfd, PollFlags::IN),
+                PollFd::new(signals, PollFlags::IN),
+            ];
+            let mut slots = vec![0, 1];
+            if status_open {
+                fds.push(PollFd::new(status_rd, PollFlags::IN));
+                slots.push(2);
+            }
+            if let Some(w) = watcher.as_deref() {
+                fds.push(PollFd::new(w, PollFlags::IN));
+                slots.push(3);
+            }
+            match rustix::event::poll(&mut fds, None) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(Error::io("waiting for the sandbox", e.into())),
+            }
+            for (fd, slot) in fds.iter().zip(slots) {
+                ready[slot] = !fd.revents().is_empty();
+            }
         }
-        match rustix::event::poll(&mut fds, None) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(Error::io("waiting for the sandbox", e.into())),
-        }
-        let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
-        drop(fds);
         if ready[1] {
             while let Some(sig) = sys::signals::read_one(signals) {
                 tracing::debug!(sig, "forwarding signal");
@@ -139,8 +164,13 @@ fn supervise(
                 }
             }
         }
-        if status_open && ready[2] {
+        if ready[2] {
             status_open = read_record(status_rd, &mut record_buf, &mut record_len);
+        }
+        if ready[3]
+            && let Some(w) = watcher.as_deref_mut()
+        {
+            w.drain();
         }
         if ready[0] {
             let status = wait_exit(pidfd)?;

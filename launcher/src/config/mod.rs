@@ -41,6 +41,8 @@ pub struct Config {
     pub seccomp: crate::seccomp::Choice,
     /// System call names to allow on top of the profile.
     pub seccomp_allow: Vec<String>,
+    /// `--seccomp-trace` or `--seccomp-log-denied`.
+    pub seccomp_watch: Option<crate::seccomp::watch::Mode>,
     pub command: Vec<String>,
 }
 
@@ -113,6 +115,19 @@ impl Config {
             network,
             seccomp: crate::seccomp::Choice::parse(&a.seccomp)?,
             seccomp_allow: a.seccomp_allow,
+            seccomp_watch: match (a.seccomp_trace, a.seccomp_log_denied) {
+                (Some(path), _) if path.is_empty() => {
+                    return Err(Error::usage("--seccomp-trace: empty file name"));
+                }
+                (Some(path), _) => Some(crate::seccomp::watch::Mode::Trace(path.into())),
+                (None, true) if a.seccomp == "unconfined" => {
+                    return Err(Error::usage(
+                        "--seccomp-log-denied needs a profile; --seccomp unconfined denies nothing",
+                    ));
+                }
+                (None, true) => Some(crate::seccomp::watch::Mode::LogDenied),
+                (None, false) => None,
+            },
             command: a.command,
         })
     }

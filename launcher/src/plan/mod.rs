@@ -200,7 +200,7 @@ pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<Comp
         gid: cfg.gid,
         seccomp: Filter {
             program: &seccomp.workload,
-            flags: 0,
+            flags: seccomp.workload_flags,
         },
         init_seccomp: Filter {
             program: &seccomp.init,

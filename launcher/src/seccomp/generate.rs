@@ -22,8 +22,9 @@
 //! - OCI profiles name system calls; numbers with no name on `arch` (x32 numbers, calls newer
 //!   than our tables) are left out and listed, sorted, under `"x-nucleus-unnamed"`.
 //! - Calls on another architecture (i386 `int 0x80` on x86_64) are left out and listed under
-//!   `"x-nucleus-other-arch"` as `{"arch": "0x40000003", "syscall": 20}`: the profile covers
-//!   `arch` only, so the other architecture gets `defaultAction` as a whole.
+//!   `"x-nucleus-other-arch"` as `{"arch": "0x40000003", "syscall": 20}`: the profile lists
+//!   `arch` only, and what becomes of calls on other architectures is the runtime's rule for
+//!   foreign architectures (libseccomp kills them).
 //! - When the traces lost records, their sum is `"x-nucleus-lost"`: the profile may be missing
 //!   calls. Each `x-nucleus-` key is present only when it has something to say; OCI runtimes
 //!   ignore unknown keys.
@@ -206,6 +207,46 @@ mod tests {
             json!([{"arch": "0x40000003", "syscall": 20}])
         );
         assert_eq!(p["x-nucleus-lost"], json!(7));
+    }
+
+    /// Our own profile reader takes what we generate, extra keys included, and means by it
+    /// exactly the calls listed.
+    #[test]
+    fn the_launcher_reads_generated_profiles() {
+        use nucleus_shared::seccomp::interp::SeccompData;
+        use nucleus_shared::seccomp::policy::Action;
+
+        let mut t = Trace::from_ndjson(SH_NDJSON).unwrap();
+        t.add_calls(X86, 4000, 1);
+        t.add_calls(0x4000_0003, 20, 1);
+        t.add_lost(1);
+        let mut arm = Trace::new();
+        arm.add_calls(ARM, 63, 1);
+        for arch in [Arch::X86_64, Arch::Aarch64] {
+            let profile = generate(&[t.clone(), arm.clone()], arch);
+            let ctx = super::super::Context {
+                arch,
+                caps: Vec::new(),
+                kernel: (6, 18),
+            };
+            let text = serde_json::to_string_pretty(&profile).unwrap();
+            let policy = super::super::oci::parse(&text, &ctx).unwrap();
+            let allowed = names(&profile);
+            for &(name, nr) in tables::all(arch) {
+                let d = SeccompData {
+                    nr,
+                    arch: arch.audit(),
+                    ip: 0,
+                    args: [0; 6],
+                };
+                let want = if allowed.contains(&name) {
+                    Action::Allow
+                } else {
+                    Action::Errno(1)
+                };
+                assert_eq!(policy.evaluate(&d), want, "{name} on {arch:?}");
+            }
+        }
     }
 
     #[test]

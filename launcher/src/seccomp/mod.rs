@@ -6,6 +6,7 @@ pub mod explain;
 pub mod generate;
 pub mod oci;
 pub mod trace;
+pub mod watch;
 
 use std::path::PathBuf;
 
@@ -57,6 +58,8 @@ pub struct Programs {
     /// The workload's program; empty when unconfined.
     pub workload: Vec<u8>,
     pub workload_insns: usize,
+    /// `SECCOMP_FILTER_FLAG_*` for the workload's program.
+    pub workload_flags: u32,
     /// PID 1's own program.
     pub init: Vec<u8>,
 }
@@ -152,10 +155,33 @@ pub fn compile_error(e: CompileError) -> Error {
     })
 }
 
+/// SECCOMP_FILTER_FLAG_LOG: also log what the filter denies.
+const FILTER_FLAG_LOG: u32 = 2;
+
 /// Everything the plan needs: the workload's program (if any) and init's.
-pub fn programs(choice: &Choice, allow: &[String], ctx: &Context) -> Result<Programs, Error> {
+pub fn programs(
+    choice: &Choice,
+    allow: &[String],
+    watch: Option<&watch::Mode>,
+    ctx: &Context,
+) -> Result<Programs, Error> {
     let init = to_bytes(&compile(&init_policy(ctx.arch)).map_err(compile_error)?);
-    let (workload, workload_insns) = match policy(choice, allow, ctx)? {
+    let (policy, flags) = match watch {
+        // Tracing allows everything and logs it: the point is to learn what is needed.
+        Some(watch::Mode::Trace(_)) => {
+            resolve_names(ctx.arch, allow)?;
+            let log_all = Policy {
+                arch: ctx.arch,
+                default: Action::Log,
+                foreign: Action::KillProcess,
+                rules: Vec::new(),
+            };
+            (Some(log_all), 0)
+        }
+        Some(watch::Mode::LogDenied) => (policy(choice, allow, ctx)?, FILTER_FLAG_LOG),
+        None => (policy(choice, allow, ctx)?, 0),
+    };
+    let (workload, workload_insns) = match policy {
         Some(p) => {
             let prog = compile(&p).map_err(compile_error)?;
             (to_bytes(&prog), prog.len())
@@ -165,6 +191,7 @@ pub fn programs(choice: &Choice, allow: &[String], ctx: &Context) -> Result<Prog
     Ok(Programs {
         workload,
         workload_insns,
+        workload_flags: flags,
         init,
     })
 }

@@ -272,6 +272,7 @@ mod tests {
             seq: 1,
             serial: 1,
             pid: 1,
+            ses: 1,
             comm: String::new(),
             exe: String::new(),
             arch,

@@ -51,7 +51,9 @@ pub fn compile(p: &Policy) -> Result<Vec<Insn>, CompileError> {
     prog.push(Insn::ret(foreign));
     prog.push(Insn::load(OFF_NR));
     if p.arch == Arch::X86_64 {
-        prog.push(Insn::jump(JGE, X32_SYSCALL_BIT, 0, 1));
+        // x32 calls carry the x32 bit; -1 (all bits, what tracers use to skip a call) is not one.
+        prog.push(Insn::jump(JGE, X32_SYSCALL_BIT, 0, 2));
+        prog.push(Insn::jump(JEQ, u32::MAX, 1, 0));
         prog.push(Insn::ret(foreign));
     }
     let segments = segments(p);

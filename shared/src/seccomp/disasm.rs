@@ -39,7 +39,14 @@ pub fn ret_name(k: u32) -> String {
 /// One line for instruction `pc`: its index, mnemonic, operand and jump targets.
 pub fn line(pc: usize, i: &Insn) -> String {
     let target = |off: u8| pc + 1 + usize::from(off);
-    let cond = |name: &str| format!("{pc:04}: {name} #{:#x}\tjt {:04}  jf {:04}", i.k, target(i.jt), target(i.jf));
+    let cond = |name: &str| {
+        format!(
+            "{pc:04}: {name} #{:#x}\tjt {:04}  jf {:04}",
+            i.k,
+            target(i.jt),
+            target(i.jf)
+        )
+    };
     match i.code {
         c if c == LD | W | ABS => format!("{pc:04}: ld  {}", offset_name(i.k)),
         c if c == ALU | AND | K => format!("{pc:04}: and #{:#x}", i.k),
@@ -49,6 +56,9 @@ pub fn line(pc: usize, i: &Insn) -> String {
         c if c == JMP | JGT | K => cond("jgt"),
         c if c == JMP | JGE | K => cond("jge"),
         c if c == JMP | JSET | K => cond("jset"),
-        c => format!("{pc:04}: .code {c:#06x} jt {} jf {} k {:#x}", i.jt, i.jf, i.k),
+        c => format!(
+            "{pc:04}: .code {c:#06x} jt {} jf {} k {:#x}",
+            i.jt, i.jf, i.k
+        ),
     }
 }

@@ -107,7 +107,8 @@ pub struct Rule {
 ///
 /// For a system call, its rules are tried in order and the first whose conditions all hold
 /// decides; with none, `default` does. Calls from another architecture (i386 through
-/// `int 0x80`, and x32 on x86_64) get `foreign`.
+/// `int 0x80`, and x32 on x86_64) get `foreign`; number -1 (what tracers use to skip a call)
+/// is not an x32 call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub arch: Arch,
@@ -119,8 +120,8 @@ pub struct Policy {
 impl Policy {
     /// The reference meaning of the policy for one system call.
     pub fn evaluate(&self, d: &SeccompData) -> Action {
-        if d.arch != self.arch.audit() || (self.arch == Arch::X86_64 && d.nr & X32_SYSCALL_BIT != 0)
-        {
+        let x32 = self.arch == Arch::X86_64 && d.nr & X32_SYSCALL_BIT != 0 && d.nr != u32::MAX;
+        if d.arch != self.arch.audit() || x32 {
             return self.foreign;
         }
         self.rules
