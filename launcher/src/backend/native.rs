@@ -35,13 +35,18 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         caps: Vec::new(),
         kernel: seccomp::kernel_version(),
     };
+    let started = std::time::Instant::now();
     let programs = seccomp::programs(
         &cfg.seccomp,
         &cfg.seccomp_allow,
         cfg.seccomp_watch.as_ref(),
         &ctx,
     )?;
-    tracing::debug!(insns = programs.workload_insns, "seccomp compiled");
+    tracing::debug!(
+        insns = programs.workload_insns,
+        micros = started.elapsed().as_micros() as u64,
+        "seccomp compiled"
+    );
     let plan = plan::compile(cfg, &host, &programs)?;
     tracing::debug!(bytes = plan.bytes.len(), "plan compiled");
 

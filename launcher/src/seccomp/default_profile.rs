@@ -16,6 +16,8 @@
 //!   open_by_handle_at, userfaultfd, io_uring (opt-in with --seccomp-allow), time setting,
 //!   hostname setting, syslog, quotas, raw I/O ports, fanotify.
 
+use std::collections::HashSet;
+
 use nucleus_shared::seccomp::arch::Arch;
 use nucleus_shared::seccomp::policy::{Action, ArgCond, Cmp, Policy, Rule};
 use nucleus_shared::seccomp::tables;
@@ -133,6 +135,7 @@ const ALLOWED: &[&str] = &[
     "ustat",
     "sysfs",
     "statmount",
+    "name_to_handle_at",
     "listmount",
     // memory
     "brk",
@@ -142,6 +145,7 @@ const ALLOWED: &[&str] = &[
     "mprotect",
     "madvise",
     "process_madvise",
+    "process_mrelease",
     "mlock",
     "mlock2",
     "munlock",
@@ -157,6 +161,8 @@ const ALLOWED: &[&str] = &[
     "pkey_free",
     "pkey_mprotect",
     "get_mempolicy",
+    "set_mempolicy",
+    "mbind",
     "map_shadow_stack",
     "mseal",
     // processes and threads
@@ -288,6 +294,8 @@ const ALLOWED: &[&str] = &[
     "epoll_wait",
     "epoll_pwait",
     "epoll_pwait2",
+    "epoll_ctl_old",
+    "epoll_wait_old",
     "eventfd",
     "eventfd2",
     "inotify_init",
@@ -426,17 +434,17 @@ pub fn policy(arch: Arch, extra: &[u32]) -> Policy {
         .map(|&n| rule(n, vec![], Action::Allow))
         .collect();
     rules.extend(filtered(arch));
-    let decided: Vec<u32> = rules.iter().map(|r| r.nr).collect();
+    let decided: HashSet<u32> = rules.iter().map(|r| r.nr).collect();
+    let allowed: HashSet<&str> = ALLOWED.iter().copied().collect();
     for &(name, n) in tables::all(arch) {
-        if decided.contains(&n) {
-            continue;
+        if !decided.contains(&n) {
+            let action = if allowed.contains(name) {
+                Action::Allow
+            } else {
+                Action::Errno(EPERM)
+            };
+            rules.push(rule(n, vec![], action));
         }
-        let action = if ALLOWED.contains(&name) {
-            Action::Allow
-        } else {
-            Action::Errno(EPERM)
-        };
-        rules.push(rule(n, vec![], action));
     }
     Policy {
         arch,

@@ -305,3 +305,75 @@ fn unconfined_takes_no_extra_names() {
     assert!(policy(&Choice::Unconfined, &["read".into()], &ctx).is_err());
     assert!(Choice::parse("").is_err());
 }
+
+/// Calls Podman/Docker's default profile (containers-common) allows to a workload without
+/// capabilities that ours refuses on purpose. It relies on dropped capabilities for most of
+/// them; we refuse them outright (the mount family, namespaces, keyrings, ptrace and its
+/// pidfd_getfd cousin, reboot, syslog, clock adjustment, modify_ldt, fanotify), filter them
+/// by argument (socket families), or make libc fall back to a filterable call (clone3).
+const STRICTER_THAN_DOCKER: &[&str] = &[
+    "adjtimex",
+    "clock_adjtime",
+    "clone3",
+    "fanotify_mark",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "keyctl",
+    "modify_ldt",
+    "mount",
+    "mount_setattr",
+    "move_mount",
+    "open_tree",
+    "pidfd_getfd",
+    "pivot_root",
+    "ptrace",
+    "reboot",
+    "setns",
+    "socket",
+    "syslog",
+    "umount2",
+    "unshare",
+];
+
+#[test]
+fn allows_at_least_what_dockers_default_allows() {
+    let path = "/usr/share/containers/seccomp.json";
+    let Ok(text) = std::fs::read_to_string(path) else {
+        assert!(
+            std::env::var("NUCLEUS_MUST_WORK").as_deref() != Ok("1"),
+            "{path} missing"
+        );
+        eprintln!("SKIP: {path} not installed (package golang-github-containers-common)");
+        return;
+    };
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let ctx = Context {
+            arch,
+            caps: vec![],
+            kernel: (6, 18),
+        };
+        let docker = oci::parse(&text, &ctx).unwrap();
+        let ours = default_profile::policy(arch, &[]);
+        let mut missing = Vec::new();
+        for &(name, nr) in tables::all(arch) {
+            let d = SeccompData {
+                nr,
+                arch: arch.audit(),
+                ip: 0,
+                args: [0; 6],
+            };
+            if docker.evaluate(&d) == Action::Allow
+                && ours.evaluate(&d) != Action::Allow
+                && !STRICTER_THAN_DOCKER.contains(&name)
+            {
+                missing.push(name);
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "{arch:?}: Docker allows, we do not: {missing:?}"
+        );
+    }
+}
