@@ -11,6 +11,7 @@
 #![no_main]
 #![deny(unsafe_code)]
 
+mod caps;
 mod reaper;
 mod report;
 mod setup;

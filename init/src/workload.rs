@@ -7,11 +7,11 @@ use crate::sys::{Fork, exit_group};
 use nucleus_shared::plan::{MAX_ARGS, Process};
 use nucleus_shared::status::Step;
 use rustix::io::Errno;
-use rustix::process::{Gid, Pid, Uid};
+use rustix::process::Pid;
 
 use crate::setup::path::PathBuf;
 use crate::sys::exec::{CStrArray, execve};
-use crate::{STATUS_FD, report, sys};
+use crate::{STATUS_FD, caps, report, sys};
 
 /// Same default as docker and the shells when the environment has no `PATH`.
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -34,14 +34,20 @@ fn child(p: &Process<'_>, op: u16) -> ! {
         report::send(step, op, e.raw_os_error() as u32);
         exit_group(report::RUNTIME_FAILED)
     };
+    // Steps about one item of a list name the item's index instead of the plan operation.
+    let fail_at = |step, index: usize, e: Errno| -> ! {
+        report::send(step, index as u16, e.raw_os_error() as u32);
+        exit_group(report::RUNTIME_FAILED)
+    };
     sys::signals::unblock_all().unwrap_or_else(|e| fail(Step::InitSetup, e));
     rustix::process::umask(rustix::fs::Mode::from(0o022));
     // Only stdio and the close-on-exec status pipe remain.
     sys::fds::close_range(3, STATUS_FD - 1);
     sys::fds::close_from(STATUS_FD + 1);
-    if p.uid != 0 || p.gid != 0 {
-        set_user(p.uid, p.gid).unwrap_or_else(|e| fail(Step::SetUser, e));
+    for (i, rl) in p.rlimits.iter().enumerate() {
+        sys::rlimit::set(&rl).unwrap_or_else(|e| fail_at(Step::Rlimit, i, e));
     }
+    caps::drop_privileges(p.caps, p.uid, p.gid).unwrap_or_else(|(step, e)| fail(step, e));
     rustix::process::chdir(p.cwd).unwrap_or_else(|e| fail(Step::Chdir, e));
     // Last: from here on only execve (and, if it fails, write and exit) must be allowed.
     sys::seccomp::install(&p.seccomp).unwrap_or_else(|e| fail(Step::Seccomp, e));
@@ -53,14 +59,6 @@ fn child(p: &Process<'_>, op: u16) -> ! {
     } else {
         NOT_EXECUTABLE
     })
-}
-
-fn set_user(uid: u32, gid: u32) -> Result<(), Errno> {
-    let gid = Gid::from_raw(gid);
-    rustix::thread::set_thread_groups(&[])?;
-    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
-    let uid = Uid::from_raw(uid);
-    rustix::thread::set_thread_res_uid(uid, uid, uid)
 }
 
 /// Returns only on failure, with the error `execvp` would report.

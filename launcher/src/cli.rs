@@ -18,6 +18,9 @@ pub struct RunArgs {
     pub seccomp_allow: Vec<String>,
     pub seccomp_trace: Option<String>,
     pub seccomp_log_denied: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub ulimits: Vec<String>,
     pub command: Vec<String>,
 }
 
@@ -84,6 +87,12 @@ fn run_command() -> Command {
             .help("Allow every system call but record which ones the sandbox makes, into FILE (NDJSON), for `seccomp generate`"))
         .arg(Arg::new("seccomp-log-denied").long("seccomp-log-denied").action(ArgAction::SetTrue)
             .help("Print each system call the profile denies as one JSON line on stderr, while the sandbox runs"))
+        .arg(Arg::new("cap-add").long("cap-add").value_name("CAP").action(ArgAction::Append).value_delimiter(',')
+            .help("Keep this capability (docker's names: NET_RAW, SYS_ADMIN, ..., or ALL); none is kept by default"))
+        .arg(Arg::new("cap-drop").long("cap-drop").value_name("CAP").action(ArgAction::Append).value_delimiter(',')
+            .help("Drop this capability (or ALL) from those added"))
+        .arg(Arg::new("ulimit").long("ulimit").value_name("NAME=SOFT[:HARD]").action(ArgAction::Append)
+            .help("A resource limit (nofile, nproc, core, stack, ...; \"unlimited\" allowed)"))
         .arg(Arg::new("command").value_name("CMD").required(true).num_args(1..).trailing_var_arg(true)
             .value_parser(value_parser!(String)).help("The command and its arguments, after --"))
 }
@@ -125,6 +134,9 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             seccomp_allow: strings(m, "seccomp-allow"),
             seccomp_trace: m.get_one::<String>("seccomp-trace").cloned(),
             seccomp_log_denied: m.get_flag("seccomp-log-denied"),
+            cap_add: strings(m, "cap-add"),
+            cap_drop: strings(m, "cap-drop"),
+            ulimits: strings(m, "ulimit"),
             command: strings(m, "command"),
         })),
         Some(("seccomp", m)) => match m.subcommand() {

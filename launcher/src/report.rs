@@ -50,5 +50,17 @@ pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error
         Step::InitSeccomp => Error::runtime(format!(
             "installing nucleus-init's own seccomp filter failed: {why}"
         )),
+        Step::Caps => Error::runtime(format!(
+            "dropping capabilities (keeping {}) failed: {why}",
+            crate::config::caps::names(cfg.caps)
+        )),
+        Step::Rlimit => {
+            let l = cfg.rlimits.get(usize::from(r.op));
+            Error::runtime(format!(
+                "setting resource limit {} failed: {why}",
+                l.map_or(0, |l| l.resource)
+            ))
+        }
+        Step::Landlock => Error::runtime(format!("applying Landlock failed: {why}")),
     }
 }

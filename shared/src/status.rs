@@ -30,6 +30,13 @@ pub enum Step {
     Seccomp = 11,
     /// Installing init's own seccomp program.
     InitSeccomp = 12,
+    /// Dropping capabilities (bounding, permitted, effective, inheritable, ambient) and
+    /// locking the securebits.
+    Caps = 13,
+    /// Setting resource limit number `op` of the plan's list.
+    Rlimit = 14,
+    /// Applying Landlock; `op` is the index of the rule at fault, or `NO_OP`.
+    Landlock = 15,
 }
 
 impl Step {
@@ -47,6 +54,9 @@ impl Step {
             10 => Step::InitSetup,
             11 => Step::Seccomp,
             12 => Step::InitSeccomp,
+            13 => Step::Caps,
+            14 => Step::Rlimit,
+            15 => Step::Landlock,
             _ => return None,
         })
     }

@@ -1,6 +1,9 @@
 //! Encoding then decoding gives back every operation, in order, with its index.
 
-use nucleus_shared::plan::{Filter, Op, Plan, PlanBuilder, Process, ProcessSpec, flags};
+use nucleus_shared::plan::{
+    Filter, FsRule, LandlockSpec, NetRule, Op, Plan, PlanBuilder, Process, ProcessSpec, Rlimit,
+    flags,
+};
 use nucleus_shared::wire::{DecodeError, HEADER_LEN, MAGIC, MAX_PLAN_BYTES, VERSION};
 
 fn sample_ops() -> Vec<Op<'static>> {
@@ -47,6 +50,12 @@ fn sample_ops() -> Vec<Op<'static>> {
         Op::PivotRoot,
         Op::Hostname { name: c"box" },
         Op::LoopbackUp,
+        Op::Mask {
+            target: c"proc/kcore",
+        },
+        Op::ReadOnly {
+            target: c"proc/sys",
+        },
     ]
 }
 
@@ -68,6 +77,27 @@ fn encode(ops: &[Op<'_>]) -> Vec<u8> {
         init_seccomp: Filter {
             program: &PROGRAM[..8],
             flags: 0,
+        },
+        caps: 1 << 21,
+        rlimits: &RLIMITS,
+        landlock: LandlockSpec {
+            fs_handled: 0x7fff,
+            net_handled: 3,
+            scoped: 1,
+            fs_rules: &[
+                FsRule {
+                    access: 0xff,
+                    path: c"/usr",
+                },
+                FsRule {
+                    access: 0x7fff,
+                    path: c"/tmp",
+                },
+            ],
+            net_rules: &[NetRule {
+                access: 2,
+                port: 443,
+            }],
         },
     });
     b.finish().unwrap()
@@ -93,6 +123,9 @@ fn every_operation_round_trips() {
             gid,
             seccomp,
             init_seccomp,
+            caps,
+            rlimits,
+            landlock,
         }),
     ) = &decoded[ops.len()]
     else {
@@ -112,6 +145,78 @@ fn every_operation_round_trips() {
         (init_seccomp.program, init_seccomp.len()),
         (&PROGRAM[..8], 1)
     );
+    assert_eq!(*caps, 1 << 21);
+    assert_eq!(rlimits.iter().collect::<Vec<_>>(), RLIMITS);
+    assert_eq!(
+        (landlock.fs_handled, landlock.net_handled, landlock.scoped),
+        (0x7fff, 3, 1)
+    );
+    let fs: Vec<_> = landlock
+        .fs_rules
+        .iter()
+        .map(|r| (r.access, r.path))
+        .collect();
+    assert_eq!(fs, [(0xff, c"/usr"), (0x7fff, c"/tmp")]);
+    assert_eq!(
+        landlock.net_rules.iter().collect::<Vec<_>>(),
+        [NetRule {
+            access: 2,
+            port: 443
+        }]
+    );
+}
+
+const RLIMITS: [Rlimit; 2] = [
+    Rlimit {
+        resource: 7,
+        soft: 1024,
+        hard: 4096,
+    },
+    Rlimit {
+        resource: 4,
+        soft: 0,
+        hard: u64::MAX,
+    },
+];
+
+#[test]
+fn rlimits_with_soft_above_hard_and_bad_ports_are_refused() {
+    for spec in [
+        ProcessSpec {
+            rlimits: &[Rlimit {
+                resource: 7,
+                soft: 2,
+                hard: 1,
+            }],
+            ..minimal()
+        },
+        ProcessSpec {
+            landlock: LandlockSpec {
+                net_handled: 1,
+                net_rules: &[NetRule {
+                    access: 1,
+                    port: 70000,
+                }],
+                ..Default::default()
+            },
+            ..minimal()
+        },
+    ] {
+        let mut b = PlanBuilder::new();
+        b.exec(&spec);
+        assert_eq!(
+            Plan::decode(&b.finish().unwrap()).unwrap_err(),
+            DecodeError::BadValue
+        );
+    }
+}
+
+fn minimal() -> ProcessSpec<'static> {
+    ProcessSpec {
+        argv: &[c"true"],
+        cwd: c"/",
+        ..Default::default()
+    }
 }
 
 /// Two instructions' worth of bytes (contents do not matter to the wire format).

@@ -105,7 +105,6 @@ const DENIED: &[&str] = &[
     "perf_event_open",
     "ptrace",
     "open_by_handle_at",
-    "name_to_handle_at",
     "userfaultfd",
     "io_uring_setup",
     "kexec_load",

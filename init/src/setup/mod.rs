@@ -1,6 +1,7 @@
 //! Executing the setup operations of the plan, one match arm per operation.
 
 mod files;
+mod masks;
 mod mounts;
 pub mod path;
 
@@ -14,6 +15,8 @@ use rustix::io::Errno;
 pub struct State {
     /// The new root, once `RootTmpfs` or `RootBind` made it: every path is resolved beneath it.
     root: Option<OwnedFd>,
+    /// The verified `/dev/null`, opened at the first mask.
+    null: Option<OwnedFd>,
 }
 
 impl State {
@@ -65,11 +68,21 @@ pub fn apply(state: &mut State, op: &Op<'_>) -> Result<(), (Step, Errno)> {
         } => mounts::bind(state.root()?, source, target.to_bytes(), flags, is_dir),
         Op::RemountRoot { flags } => mounts::remount_root(flags).map_err(op_err),
         Op::PivotRoot => {
+            state.null = None;
             let root = state.root.take().ok_or((Step::Op, Errno::INVAL))?;
             mounts::pivot(&root).map_err(op_err)
         }
         Op::Hostname { name } => rustix::system::sethostname(name.to_bytes()).map_err(op_err),
         Op::LoopbackUp => crate::sys::net::loopback_up().map_err(op_err),
+        Op::Mask { target } => {
+            let root = state.root.as_ref().ok_or((Step::Op, Errno::INVAL))?;
+            if state.null.is_none() {
+                state.null = Some(masks::verified_null(root)?);
+            }
+            let null = state.null.as_ref().ok_or((Step::Op, Errno::INVAL))?;
+            masks::mask(root, null, target.to_bytes())
+        }
+        Op::ReadOnly { target } => masks::read_only(state.root()?, target.to_bytes()),
         Op::Exec(_) => Err((Step::Op, Errno::INVAL)),
     }
 }

@@ -149,7 +149,7 @@ pub fn bind(
 }
 
 /// Applies flags to the mount `fd` is the root of (a bind remount changes this mount only).
-fn remount(fd: &impl AsFd, f: u32) -> Result<(), Errno> {
+pub fn remount(fd: &impl AsFd, f: u32) -> Result<(), Errno> {
     let path = fd_path(fd)?;
     rustix::mount::mount_remount(path.as_cstr()?, MountFlags::BIND | mount_flags(f), c"")
 }
@@ -165,4 +165,16 @@ pub fn pivot(root: &OwnedFd) -> Result<(), Errno> {
     // The old root is now stacked on top of `/`; detaching it removes the whole host view.
     rustix::mount::unmount(c".", UnmountFlags::DETACH)?;
     rustix::process::chdir(c"/")
+}
+
+/// Mounts a new `fstype` instance exactly on `target`.
+pub fn mount_on(target: &OwnedFd, fstype: &CStr, f: u32, data: &CStr) -> Result<(), Errno> {
+    let path = fd_path(target)?;
+    rustix::mount::mount(fstype, path.as_cstr()?, fstype, mount_flags(f), data)
+}
+
+/// Binds what `source` names exactly onto what `target` names exactly (not recursive).
+pub fn bind_fd(source: &OwnedFd, target: &OwnedFd) -> Result<(), Errno> {
+    let (from, to) = (fd_path(source)?, fd_path(target)?);
+    rustix::mount::mount_bind(from.as_cstr()?, to.as_cstr()?)
 }

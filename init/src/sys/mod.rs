@@ -7,6 +7,7 @@ pub mod fds;
 mod mem;
 pub mod net;
 mod raw;
+pub mod rlimit;
 pub mod seccomp;
 pub mod signals;
 mod start;

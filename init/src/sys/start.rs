@@ -42,3 +42,9 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     );
     exit_group(crate::report::RUNTIME_FAILED)
 }
+
+/// Unoptimised builds link core's unwind tables, which name this symbol. init is built with
+/// panic=abort, so nothing ever unwinds and this is never called.
+// SAFETY: the symbol name is not used by anything else in this libc-free binary.
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality() {}

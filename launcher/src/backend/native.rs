@@ -23,6 +23,11 @@ static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nucleus-init"));
 
 /// Runs the sandbox to completion; returns the exit code the launcher should exit with.
 pub fn run(cfg: &Config) -> Result<i32, Error> {
+    crate::config::ulimit::check_against_own(
+        &cfg.rlimits,
+        crate::config::ulimit::can_raise(),
+        crate::config::ulimit::own_hard,
+    )?;
     let host = if cfg.rootfs.is_none() {
         HostRoot::probe(Path::new("/"))
     } else {

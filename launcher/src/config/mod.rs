@@ -1,7 +1,9 @@
 //! A validated sandbox configuration. Every bad value is refused here, naming the option and
 //! the value, before anything touches the system.
 
+pub mod caps;
 mod paths;
+pub mod ulimit;
 mod values;
 
 use std::path::PathBuf;
@@ -41,6 +43,9 @@ pub struct Config {
     pub seccomp: crate::seccomp::Choice,
     /// System call names to allow on top of the profile.
     pub seccomp_allow: Vec<String>,
+    /// Capabilities kept (bit n = capability n); none by default.
+    pub caps: u64,
+    pub rlimits: Vec<nucleus_shared::plan::Rlimit>,
     /// `--seccomp-trace` or `--seccomp-log-denied`.
     pub seccomp_watch: Option<crate::seccomp::watch::Mode>,
     pub command: Vec<String>,
@@ -113,6 +118,8 @@ impl Config {
             volumes,
             tmpfs,
             network,
+            caps: caps::resolve(&a.cap_add, &a.cap_drop)?,
+            rlimits: rlimits(&a.ulimits)?,
             seccomp: crate::seccomp::Choice::parse(&a.seccomp)?,
             seccomp_allow: a.seccomp_allow,
             seccomp_watch: match (a.seccomp_trace, a.seccomp_log_denied) {
@@ -131,4 +138,15 @@ impl Config {
             command: a.command,
         })
     }
+}
+
+/// `--ulimit`s, one per resource (the last one given wins, as in docker).
+fn rlimits(raw: &[String]) -> Result<Vec<nucleus_shared::plan::Rlimit>, Error> {
+    let mut out: Vec<nucleus_shared::plan::Rlimit> = Vec::new();
+    for r in raw {
+        let l = ulimit::parse(r)?;
+        out.retain(|o| o.resource != l.resource);
+        out.push(l);
+    }
+    Ok(out)
 }

@@ -89,6 +89,42 @@ impl Ops {
     }
 }
 
+/// The OCI runtime spec's default masked paths (those under `/proc`; there is no `/sys`).
+const MASKED: &[&str] = &[
+    "proc/acpi",
+    "proc/asound",
+    "proc/kcore",
+    "proc/keys",
+    "proc/latency_stats",
+    "proc/timer_list",
+    "proc/timer_stats",
+    "proc/sched_debug",
+    "proc/scsi",
+];
+/// ... and its read-only paths: the kernel's knobs under `/proc`.
+const READ_ONLY: &[&str] = &[
+    "proc/bus",
+    "proc/fs",
+    "proc/irq",
+    "proc/sys",
+    "proc/sysrq-trigger",
+];
+
+fn proc_masks(ops: &mut Ops) -> Result<(), Error> {
+    for path in MASKED {
+        let t = cstring(path, path)?;
+        ops.push(Op::Mask { target: &t }, format!("masking /{path}"));
+    }
+    for path in READ_ONLY {
+        let t = cstring(path, path)?;
+        ops.push(
+            Op::ReadOnly { target: &t },
+            format!("making /{path} read-only"),
+        );
+    }
+    Ok(())
+}
+
 pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<CompiledPlan, Error> {
     let mut ops = Ops {
         builder: PlanBuilder::new(),
@@ -121,6 +157,7 @@ pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<Comp
         "",
     )?;
     dev::populate(&mut ops)?;
+    proc_masks(&mut ops)?;
     ops.mount("tmpfs", "tmp", flags::NOSUID | flags::NODEV, "mode=1777")?;
 
     for v in &cfg.volumes {
@@ -206,6 +243,9 @@ pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<Comp
             program: &seccomp.init,
             flags: 0,
         },
+        caps: cfg.caps,
+        rlimits: &cfg.rlimits,
+        landlock: Default::default(),
     });
     ops.descriptions
         .push(format!("starting {:?}", cfg.command[0]));

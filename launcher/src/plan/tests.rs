@@ -51,6 +51,8 @@ fn names(plan: &CompiledPlan) -> Vec<String> {
             Op::PivotRoot => "pivot".into(),
             Op::Hostname { .. } => "hostname".into(),
             Op::LoopbackUp => "lo".into(),
+            Op::Mask { target } => format!("mask {}", target.to_str().unwrap()),
+            Op::ReadOnly { target } => format!("ro {}", target.to_str().unwrap()),
             Op::Exec(_) => "exec".into(),
         })
         .collect()
@@ -78,6 +80,10 @@ fn rootfs_plan_builds_everything_before_pivoting_and_execs_last() {
     assert_eq!(n[1], "root-bind");
     assert!(pos(&n, "mount proc proc") < pos(&n, "pivot"));
     assert!(pos(&n, "dev dev/null") < pos(&n, "pivot"));
+    // Masks need the sandbox's own /dev/null and /proc, and must be in place before the pivot.
+    assert!(pos(&n, "dev dev/null") < pos(&n, "mask proc/kcore"));
+    assert!(pos(&n, "mount proc proc") < pos(&n, "ro proc/sys"));
+    assert!(pos(&n, "ro proc/sysrq-trigger") < pos(&n, "pivot"));
     assert!(pos(&n, "mount tmpfs tmp") < pos(&n, "remount-root"));
     assert!(pos(&n, "remount-root") < pos(&n, "pivot"));
     assert!(pos(&n, "pivot") < pos(&n, "hostname"));

@@ -3,7 +3,8 @@
 
 use core::ffi::CStr;
 
-use super::{Filter, Op, Process, tag};
+use super::list::{Item, write_list};
+use super::{Filter, FsRule, NetRule, Op, Process, Rlimit, tag};
 use crate::wire::Writer;
 
 /// Appends operations and frames them into a plan.
@@ -23,6 +24,19 @@ pub struct ProcessSpec<'a> {
     pub gid: u32,
     pub seccomp: Filter<'a>,
     pub init_seccomp: Filter<'a>,
+    pub caps: u64,
+    pub rlimits: &'a [Rlimit],
+    pub landlock: LandlockSpec<'a>,
+}
+
+/// The launcher's side of [`super::Landlock`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LandlockSpec<'a> {
+    pub fs_handled: u64,
+    pub net_handled: u64,
+    pub scoped: u64,
+    pub fs_rules: &'a [FsRule<'a>],
+    pub net_rules: &'a [NetRule],
 }
 
 impl PlanBuilder {
@@ -115,6 +129,14 @@ impl PlanBuilder {
                 w.cstr(name);
             }
             Op::LoopbackUp => w.u8(tag::LOOPBACK_UP),
+            Op::Mask { target } => {
+                w.u8(tag::MASK);
+                w.cstr(target);
+            }
+            Op::ReadOnly { target } => {
+                w.u8(tag::READ_ONLY);
+                w.cstr(target);
+            }
             Op::Exec(Process { .. }) => panic!("use PlanBuilder::exec for the workload"),
         }
         self.next_index()
@@ -124,19 +146,21 @@ impl PlanBuilder {
     pub fn exec(&mut self, p: &ProcessSpec<'_>) -> u16 {
         let w = &mut self.w;
         w.u8(tag::EXEC);
-        for list in [p.argv, p.env] {
-            w.u32(u32::try_from(list.len()).expect("list length fits u32"));
-            for s in list {
-                w.cstr(s);
-            }
-        }
+        write_list(w, p.argv);
+        write_list(w, p.env);
         w.cstr(p.cwd);
         w.u32(p.uid);
         w.u32(p.gid);
-        for f in [p.seccomp, p.init_seccomp] {
-            w.bytes(f.program);
-            w.u32(f.flags);
-        }
+        p.seccomp.write(w);
+        p.init_seccomp.write(w);
+        w.u64(p.caps);
+        write_list(w, p.rlimits);
+        let l = &p.landlock;
+        w.u64(l.fs_handled);
+        w.u64(l.net_handled);
+        w.u64(l.scoped);
+        write_list(w, l.fs_rules);
+        write_list(w, l.net_rules);
         self.next_index()
     }
 

@@ -10,6 +10,14 @@ use core::ffi::CStr;
 
 use crate::wire::{DecodeError, Reader, split_header};
 
+mod list;
+mod process;
+
+pub use list::{Item, List, StrList};
+pub use process::{
+    Filter, FsRule, Landlock, MAX_ARGS, MAX_LANDLOCK_RULES, MAX_RLIMITS, NetRule, Process, Rlimit,
+};
+
 /// Mount flags, our own bits so that the wire format does not depend on kernel headers.
 pub mod flags {
     pub const RDONLY: u32 = 1;
@@ -18,9 +26,6 @@ pub mod flags {
     pub const NOEXEC: u32 = 1 << 3;
     pub const ALL: u32 = RDONLY | NOSUID | NODEV | NOEXEC;
 }
-
-/// Most arguments, and most environment entries, a workload may be given.
-pub const MAX_ARGS: usize = 1024;
 
 /// One step of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,93 +76,13 @@ pub enum Op<'a> {
     Hostname { name: &'a CStr },
     /// Bring up `lo` in the new network namespace.
     LoopbackUp,
+    /// Hide `target` (if it exists): a file under the verified `/dev/null`, a directory under
+    /// an empty read-only tmpfs.
+    Mask { target: &'a CStr },
+    /// Make `target` (if it exists) a read-only, nosuid, nodev, noexec bind of itself.
+    ReadOnly { target: &'a CStr },
     /// Start the workload. Always the last operation.
     Exec(Process<'a>),
-}
-
-/// The workload: what to execute and as whom.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Process<'a> {
-    pub argv: StrList<'a>,
-    pub env: StrList<'a>,
-    /// Absolute, inside the sandbox.
-    pub cwd: &'a CStr,
-    pub uid: u32,
-    pub gid: u32,
-    /// The workload's seccomp program, installed last before `execve`; empty for none.
-    pub seccomp: Filter<'a>,
-    /// init's own filter, installed once the workload runs; empty for none.
-    pub init_seccomp: Filter<'a>,
-}
-
-/// A compiled classic-BPF program (`struct sock_filter` array in native byte order) and the
-/// `SECCOMP_FILTER_FLAG_*` flags to install it with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Filter<'a> {
-    pub program: &'a [u8],
-    pub flags: u32,
-}
-
-impl<'a> Filter<'a> {
-    pub fn is_empty(&self) -> bool {
-        self.program.is_empty()
-    }
-
-    /// Number of instructions.
-    pub fn len(&self) -> usize {
-        self.program.len() / crate::seccomp::bpf::INSN_BYTES
-    }
-
-    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
-        use crate::seccomp::bpf::{INSN_BYTES, MAX_INSNS};
-        let program = r.bytes()?;
-        let flags = r.u32()?;
-        if !program.len().is_multiple_of(INSN_BYTES) || program.len() > MAX_INSNS * INSN_BYTES {
-            return Err(DecodeError::BadValue);
-        }
-        Ok(Filter { program, flags })
-    }
-}
-
-/// A count-prefixed list of strings, validated when decoded and walked without allocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StrList<'a> {
-    count: usize,
-    raw: &'a [u8],
-}
-
-impl<'a> StrList<'a> {
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &'a CStr> + use<'a> {
-        let mut r = Reader::new(self.raw);
-        // Every entry was checked in `decode`, so this stops only at the end of the list.
-        core::iter::from_fn(move || r.cstr().ok())
-    }
-
-    fn decode(r: &mut Reader<'a>, allow_empty: bool) -> Result<Self, DecodeError> {
-        let count = r.u32()? as usize;
-        if count > MAX_ARGS || (count == 0 && !allow_empty) {
-            return Err(DecodeError::BadValue);
-        }
-        let start = r.clone();
-        let mut consumed = 0usize;
-        for _ in 0..count {
-            let s = r.cstr()?;
-            consumed += 4 + s.to_bytes_with_nul().len();
-        }
-        let mut again = start;
-        Ok(StrList {
-            count,
-            raw: again.take(consumed)?,
-        })
-    }
 }
 
 mod tag {
@@ -175,6 +100,8 @@ mod tag {
     pub const HOSTNAME: u8 = 12;
     pub const LOOPBACK_UP: u8 = 13;
     pub const EXEC: u8 = 14;
+    pub const MASK: u8 = 15;
+    pub const READ_ONLY: u8 = 16;
 }
 
 /// A relative path beneath the root: non-empty components, none `.` or `..`, no leading `/`.
@@ -245,15 +172,13 @@ impl<'a> Op<'a> {
             tag::PIVOT_ROOT => Op::PivotRoot,
             tag::HOSTNAME => Op::Hostname { name: r.cstr()? },
             tag::LOOPBACK_UP => Op::LoopbackUp,
-            tag::EXEC => Op::Exec(Process {
-                argv: StrList::decode(r, false)?,
-                env: StrList::decode(r, true)?,
-                cwd: r.cstr()?,
-                uid: r.u32()?,
-                gid: r.u32()?,
-                seccomp: Filter::decode(r)?,
-                init_seccomp: Filter::decode(r)?,
-            }),
+            tag::MASK => Op::Mask {
+                target: beneath(r)?,
+            },
+            tag::READ_ONLY => Op::ReadOnly {
+                target: beneath(r)?,
+            },
+            tag::EXEC => Op::Exec(Process::decode(r)?),
             other => return Err(DecodeError::UnknownOp(other)),
         })
     }
@@ -302,4 +227,4 @@ impl<'a> Plan<'a> {
 #[cfg(feature = "alloc")]
 mod encode;
 #[cfg(feature = "alloc")]
-pub use encode::{PlanBuilder, ProcessSpec};
+pub use encode::{LandlockSpec, PlanBuilder, ProcessSpec};

@@ -1,0 +1,64 @@
+//! Dropping privileges in the workload child: supplementary groups, gid and uid, then every
+//! capability not asked for, from every set, with the securebits locked so that neither
+//! uid 0 nor a setuid binary can bring any back.
+
+use nucleus_shared::status::Step;
+use rustix::io::Errno;
+use rustix::process::{Gid, Uid};
+use rustix::thread::{CapabilitiesSecureBits as Bits, CapabilitySet, CapabilitySets};
+
+/// Locked: root gets no capabilities from execve; setuid does not touch them (we drop them
+/// ourselves); keep-caps stays off.
+const SECURE_BITS: Bits = Bits::NO_ROOT
+    .union(Bits::NO_ROOT_LOCKED)
+    .union(Bits::NO_SETUID_FIXUP)
+    .union(Bits::NO_SETUID_FIXUP_LOCKED)
+    .union(Bits::KEEP_CAPS_LOCKED);
+
+/// Becomes `uid`/`gid` (no supplementary groups) with exactly the capabilities in `keep`.
+///
+/// With `SECBIT_NOROOT`, capabilities survive `execve` only through the ambient set, so the
+/// kept ones go into every set, ambient included.
+pub fn drop_privileges(keep: u64, uid: u32, gid: u32) -> Result<(), (Step, Errno)> {
+    let caps_err = |e| (Step::Caps, e);
+    rustix::thread::set_capabilities_secure_bits(SECURE_BITS).map_err(caps_err)?;
+    set_user(uid, gid).map_err(|e| (Step::SetUser, e))?;
+    // CAP_SETPCAP is still effective here; the bounding set must shrink before it goes.
+    for bit in 0..64u32 {
+        if keep & (1 << bit) != 0 {
+            continue;
+        }
+        match rustix::thread::remove_capability_from_bounding_set(CapabilitySet::from_bits_retain(
+            1 << bit,
+        )) {
+            Ok(()) => {}
+            // Past the kernel's last capability.
+            Err(Errno::INVAL) => break,
+            Err(e) => return Err(caps_err(e)),
+        }
+    }
+    let set = CapabilitySet::from_bits_retain(keep);
+    let sets = CapabilitySets {
+        effective: set,
+        permitted: set,
+        inheritable: set,
+    };
+    rustix::thread::set_capabilities(None, sets).map_err(caps_err)?;
+    rustix::thread::clear_ambient_capability_set().map_err(caps_err)?;
+    for bit in (0..64u32).filter(|b| keep & (1 << b) != 0) {
+        rustix::thread::configure_capability_in_ambient_set(
+            CapabilitySet::from_bits_retain(1 << bit),
+            true,
+        )
+        .map_err(caps_err)?;
+    }
+    Ok(())
+}
+
+fn set_user(uid: u32, gid: u32) -> Result<(), Errno> {
+    let gid = Gid::from_raw(gid);
+    rustix::thread::set_thread_groups(&[])?;
+    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
+    let uid = Uid::from_raw(uid);
+    rustix::thread::set_thread_res_uid(uid, uid, uid)
+}
