@@ -57,8 +57,26 @@ pub fn drop_privileges(keep: u64, uid: u32, gid: u32) -> Result<(), (Step, Errno
 
 fn set_user(uid: u32, gid: u32) -> Result<(), Errno> {
     let gid = Gid::from_raw(gid);
-    rustix::thread::set_thread_groups(&[])?;
+    match rustix::thread::set_thread_groups(&[]) {
+        // A rootless sandbox's user namespace denies setgroups (the kernel insists, so that
+        // dropping a group cannot grant access): the caller's groups stay, unmapped.
+        Err(Errno::PERM) if setgroups_denied() => {}
+        other => other?,
+    }
     rustix::thread::set_thread_res_gid(gid, gid, gid)?;
     let uid = Uid::from_raw(uid);
     rustix::thread::set_thread_res_uid(uid, uid, uid)
+}
+
+/// Whether this user namespace has `setgroups` set to `deny`.
+fn setgroups_denied() -> bool {
+    let Ok(fd) = rustix::fs::open(
+        c"/proc/self/setgroups",
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    ) else {
+        return false;
+    };
+    let mut buf = [0u8; 8];
+    rustix::io::read(&fd, &mut buf).is_ok_and(|n| buf[..n].starts_with(b"deny"))
 }

@@ -21,6 +21,9 @@ pub struct RunArgs {
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
     pub ulimits: Vec<String>,
+    pub userns: Option<String>,
+    pub uid_maps: Vec<String>,
+    pub gid_maps: Vec<String>,
     pub command: Vec<String>,
 }
 
@@ -91,6 +94,12 @@ fn run_command() -> Command {
             .help("Keep this capability (docker's names: NET_RAW, SYS_ADMIN, ..., or ALL); none is kept by default"))
         .arg(Arg::new("cap-drop").long("cap-drop").value_name("CAP").action(ArgAction::Append).value_delimiter(',')
             .help("Drop this capability (or ALL) from those added"))
+        .arg(Arg::new("userns").long("userns").value_name("MODE").value_parser(["host", "auto", "map"])
+            .help("A user namespace: auto (root inside is an unprivileged host range), map (--uid-map/--gid-map); implied for unprivileged callers"))
+        .arg(Arg::new("uid-map").long("uid-map").value_name("INSIDE:OUTSIDE:COUNT").action(ArgAction::Append)
+            .help("A uid range of the user namespace (with --userns map)"))
+        .arg(Arg::new("gid-map").long("gid-map").value_name("INSIDE:OUTSIDE:COUNT").action(ArgAction::Append)
+            .help("A gid range of the user namespace (with --userns map)"))
         .arg(Arg::new("ulimit").long("ulimit").value_name("NAME=SOFT[:HARD]").action(ArgAction::Append)
             .help("A resource limit (nofile, nproc, core, stack, ...; \"unlimited\" allowed)"))
         .arg(Arg::new("command").value_name("CMD").required(true).num_args(1..).trailing_var_arg(true)
@@ -137,6 +146,9 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             cap_add: strings(m, "cap-add"),
             cap_drop: strings(m, "cap-drop"),
             ulimits: strings(m, "ulimit"),
+            userns: m.get_one::<String>("userns").cloned(),
+            uid_maps: strings(m, "uid-map"),
+            gid_maps: strings(m, "gid-map"),
             command: strings(m, "command"),
         })),
         Some(("seccomp", m)) => match m.subcommand() {

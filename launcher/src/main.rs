@@ -11,6 +11,7 @@ mod plan;
 mod report;
 mod seccomp;
 mod sys;
+mod userns;
 
 use std::process::ExitCode;
 

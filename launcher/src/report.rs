@@ -29,6 +29,17 @@ pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error
             "{what} failed: the target leaves the sandbox root (through a symlink or '..')"
         )),
         Step::Resolve => Error::runtime(format!("{what} failed: resolving the target: {why}")),
+        Step::MountPoint => {
+            let hint = if cfg.userns.is_some() && (errno == libc::EACCES || errno == libc::EPERM) {
+                " (in a user namespace the sandbox's root cannot write a rootfs the host's root owns: \
+                 create the mount point in the rootfs beforehand)"
+            } else {
+                ""
+            };
+            Error::runtime(format!(
+                "{what} failed: creating its mount point: {why}{hint}"
+            ))
+        }
         Step::Op => Error::runtime(format!("{what} failed: {why}")),
         Step::Chdir => Error::runtime(format!(
             "cannot enter the working directory {}: {why}",

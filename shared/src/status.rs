@@ -37,6 +37,8 @@ pub enum Step {
     Rlimit = 14,
     /// Applying Landlock; `op` is the index of the rule at fault, or `NO_OP`.
     Landlock = 15,
+    /// Creating a missing mount point (a directory) for operation `op`.
+    MountPoint = 16,
 }
 
 impl Step {
@@ -57,6 +59,7 @@ impl Step {
             13 => Step::Caps,
             14 => Step::Rlimit,
             15 => Step::Landlock,
+            16 => Step::MountPoint,
             _ => return None,
         })
     }

@@ -11,7 +11,7 @@ use core::ffi::CStr;
 use nucleus_shared::plan::flags;
 use nucleus_shared::status::Step;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::{Mode, OFlags, StatVfsMountFlags};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
@@ -149,9 +149,32 @@ pub fn bind(
 }
 
 /// Applies flags to the mount `fd` is the root of (a bind remount changes this mount only).
+///
+/// The mount's current flags are kept: a remount that would clear a flag the mount carries
+/// (nosuid on a volume from /tmp, say) fails in a user namespace, where such flags are locked,
+/// and clearing them anywhere would loosen the mount.
 pub fn remount(fd: &impl AsFd, f: u32) -> Result<(), Errno> {
     let path = fd_path(fd)?;
-    rustix::mount::mount_remount(path.as_cstr()?, MountFlags::BIND | mount_flags(f), c"")
+    let current = rustix::fs::fstatvfs(fd)?.f_flag;
+    let mut keep = MountFlags::empty();
+    for (st, mf) in [
+        (StatVfsMountFlags::RDONLY, MountFlags::RDONLY),
+        (StatVfsMountFlags::NOSUID, MountFlags::NOSUID),
+        (StatVfsMountFlags::NODEV, MountFlags::NODEV),
+        (StatVfsMountFlags::NOEXEC, MountFlags::NOEXEC),
+        (StatVfsMountFlags::NOATIME, MountFlags::NOATIME),
+        (StatVfsMountFlags::NODIRATIME, MountFlags::NODIRATIME),
+        (StatVfsMountFlags::RELATIME, MountFlags::RELATIME),
+    ] {
+        if current.contains(st) {
+            keep |= mf;
+        }
+    }
+    rustix::mount::mount_remount(
+        path.as_cstr()?,
+        MountFlags::BIND | keep | mount_flags(f),
+        c"",
+    )
 }
 
 pub fn remount_root(f: u32) -> Result<(), Errno> {

@@ -75,7 +75,7 @@ pub fn ensure_dir(root: &OwnedFd, rel: &[u8], mode: u32) -> Result<OwnedFd, (Ste
                     Mode::from(mode),
                 ) {
                     Ok(()) | Err(Errno::EXIST) => {}
-                    Err(e) => return Err((Step::Op, e)),
+                    Err(e) => return Err((Step::MountPoint, e)),
                 }
                 open_beneath(root, prefix).map_err(resolve_err)?
             }

@@ -17,6 +17,7 @@ use crate::seccomp;
 use crate::seccomp::watch::Watcher;
 use crate::sys;
 use crate::sys::clone::ChildFds;
+use crate::userns::{self, UserNs};
 
 /// nucleus-init, built and embedded by build.rs.
 static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nucleus-init"));
@@ -61,7 +62,7 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     // Before the clone: the sandbox must inherit the watcher's audit session, and no record
     // may arrive before we listen.
     let mut watcher = cfg.seccomp_watch.clone().and_then(Watcher::open);
-    let init = start_init(namespace_flags(cfg), &plan.bytes)?;
+    let init = start_init(namespace_flags(cfg), &plan.bytes, cfg.userns.as_ref())?;
     tracing::debug!("nucleus-init started");
 
     let (status, record) = supervise(&init.pidfd, &init.status_rd, &signals, watcher.as_mut())?;
@@ -80,26 +81,41 @@ struct Started {
     status_rd: OwnedFd,
 }
 
-/// Clones init into new namespaces (`ns_flags`) with `plan` waiting on its plan fd.
-fn start_init(ns_flags: u64, plan: &[u8]) -> Result<Started, Error> {
+/// Clones init into new namespaces (`ns_flags`), writes its user namespace's id maps (if
+/// any), then hands it `plan`. init blocks reading the plan, so nothing it does can come
+/// before its ids are mapped.
+fn start_init(ns_flags: u64, plan: &[u8], userns: Option<&UserNs>) -> Result<Started, Error> {
     let high = |fd| {
         sys::clone::above_contract(fd).map_err(|e| Error::io("arranging fds for nucleus-init", e))
     };
     let init = sys::memfd::sealed_executable(c"nucleus-init", INIT)
         .map_err(|e| Error::io("loading nucleus-init", e))?;
-    let plan_fd = plan_pipe(plan).map_err(|e| Error::io("passing the plan to nucleus-init", e))?;
+    let (plan_rd, plan_wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
+        .map_err(|e| Error::io("creating the plan pipe", e.into()))?;
     let (status_rd, status_wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
         .map_err(|e| Error::io("creating the status pipe", e.into()))?;
-    let (init, plan_fd) = (high(init)?, high(plan_fd)?);
+    let (init, plan_rd) = (high(init)?, high(plan_rd)?);
     let (status_rd, status_wr) = (high(status_rd)?, high(status_wr)?);
     let fds = ChildFds {
         init: init.as_fd(),
-        plan: plan_fd.as_fd(),
+        plan: plan_rd.as_fd(),
         status_rd: status_rd.as_fd(),
         status_wr: status_wr.as_fd(),
     };
-    let pidfd = sys::clone::spawn_init(ns_flags, &fds)
+    let flags = ns_flags
+        | if userns.is_some() {
+            libc::CLONE_NEWUSER as u64
+        } else {
+            0
+        };
+    let (pidfd, pid) = sys::clone::spawn_init(flags, &fds)
         .map_err(|e| Error::io("creating the sandbox namespaces (clone3)", e))?;
+    drop((init, plan_rd, status_wr));
+    if let Some(ns) = userns {
+        // On failure init reads an empty plan, refuses it and exits; nothing is left.
+        userns::write_maps(pid, ns)?;
+    }
+    write_all(&plan_wr, plan).map_err(|e| Error::io("passing the plan to nucleus-init", e))?;
     Ok(Started { pidfd, status_rd })
 }
 
@@ -115,19 +131,17 @@ fn namespace_flags(cfg: &Config) -> u64 {
     f as u64
 }
 
-/// A pipe holding the whole plan, its write end already closed: init reads to end of file.
-fn plan_pipe(bytes: &[u8]) -> io::Result<OwnedFd> {
-    let (rd, wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?;
-    // The plan must fit in the pipe, since nobody reads it before the clone.
-    if bytes.len() > 65536 {
-        rustix::pipe::fcntl_setpipe_size(&wr, bytes.len())?;
-    }
+/// Writes all of `bytes`; the pipe's write end closes when the caller drops it.
+fn write_all(fd: &OwnedFd, bytes: &[u8]) -> io::Result<()> {
     let mut rest = bytes;
     while !rest.is_empty() {
-        let n = rustix::io::write(&wr, rest)?;
-        rest = &rest[n..];
+        match rustix::io::write(fd, rest) {
+            Ok(n) => rest = &rest[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
-    Ok(rd)
+    Ok(())
 }
 
 /// Waits for init to exit while relaying signals, collecting a failure record (if any) and
@@ -242,7 +256,7 @@ mod tests {
     /// Runs the real init binary with `plan` (no new namespaces: init must refuse the plan
     /// before touching anything) and returns its exit code and status record.
     fn refused(plan: &[u8]) -> (i32, Option<StatusRecord>) {
-        let init = start_init(0, plan).unwrap();
+        let init = start_init(0, plan, None).unwrap();
         let code = wait_exit(&init.pidfd).unwrap();
         let mut buf = [0u8; StatusRecord::LEN];
         let mut len = 0;

@@ -43,6 +43,8 @@ pub struct Config {
     pub seccomp: crate::seccomp::Choice,
     /// System call names to allow on top of the profile.
     pub seccomp_allow: Vec<String>,
+    /// `None`: the host's user namespace.
+    pub userns: Option<crate::userns::UserNs>,
     /// Capabilities kept (bit n = capability n); none by default.
     pub caps: u64,
     pub rlimits: Vec<nucleus_shared::plan::Rlimit>,
@@ -70,6 +72,26 @@ impl Config {
             .map(values::user)
             .transpose()?
             .unwrap_or((0, 0));
+        let euid = rustix::process::geteuid().as_raw();
+        let egid = rustix::process::getegid().as_raw();
+        let userns =
+            crate::userns::resolve(a.userns.as_deref(), &a.uid_maps, &a.gid_maps, euid, egid)?;
+        if let Some(ns) = &userns {
+            let mapped = |maps: &[crate::userns::IdMap], id: u32| {
+                maps.iter()
+                    .any(|m| id >= m.inside && id - m.inside < m.count)
+            };
+            if !mapped(&ns.uid_map, uid) || !mapped(&ns.gid_map, gid) {
+                return Err(Error::usage(format!(
+                    "--user {uid}:{gid} is not mapped in the sandbox's user namespace{}",
+                    if ns.rootless {
+                        " (unprivileged, only root inside is mapped)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
         let workdir = match a.workdir.as_deref() {
             Some(w) => SandboxPath::parse("--workdir", w)?,
             None => SandboxPath::root(),
@@ -118,6 +140,7 @@ impl Config {
             volumes,
             tmpfs,
             network,
+            userns,
             caps: caps::resolve(&a.cap_add, &a.cap_drop)?,
             rlimits: rlimits(&a.ulimits)?,
             seccomp: crate::seccomp::Choice::parse(&a.seccomp)?,

@@ -24,7 +24,9 @@ const LINKS: &[(&str, &str)] = &[
     ("dev/stderr", "/proc/self/fd/2"),
 ];
 
-pub fn populate(ops: &mut Ops) -> Result<(), Error> {
+/// In a user namespace device nodes cannot be created, so the host's are bound instead (a
+/// bind of a device grants nothing more than the node would).
+pub fn populate(ops: &mut Ops, in_userns: bool) -> Result<(), Error> {
     ops.mount(
         "tmpfs",
         "dev",
@@ -33,6 +35,10 @@ pub fn populate(ops: &mut Ops) -> Result<(), Error> {
     )?;
     for &(name, major, minor) in DEVICES {
         let path = format!("dev/{name}");
+        if in_userns {
+            ops.bind(std::path::Path::new(&format!("/{path}")), &path, 0, false)?;
+            continue;
+        }
         let p = cstring(&path, &path)?;
         ops.push(
             Op::CharDev {

@@ -156,7 +156,7 @@ pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<Comp
         flags::NOSUID | flags::NODEV | flags::NOEXEC,
         "",
     )?;
-    dev::populate(&mut ops)?;
+    dev::populate(&mut ops, cfg.userns.is_some())?;
     proc_masks(&mut ops)?;
     ops.mount("tmpfs", "tmp", flags::NOSUID | flags::NODEV, "mode=1777")?;
 

@@ -51,10 +51,12 @@ pub struct ChildFds<'a> {
     pub status_wr: BorrowedFd<'a>,
 }
 
-/// Clones a child into the namespaces in `ns_flags` that executes `init`; returns its pidfd.
+/// Clones a child into the namespaces in `ns_flags` that executes `init`; returns its pidfd
+/// and pid.
 ///
 /// All fds must be close-on-exec and numbered above 4 (see [`above_contract`]).
-pub fn spawn_init(ns_flags: u64, fds: &ChildFds<'_>) -> io::Result<OwnedFd> {
+pub fn spawn_init(ns_flags: u64, fds: &ChildFds<'_>) -> io::Result<(OwnedFd, u32)> {
+    let in_userns = ns_flags & libc::CLONE_NEWUSER as u64 != 0;
     let init = fds.init.as_raw_fd();
     let plan = fds.plan.as_raw_fd();
     let status = [fds.status_wr.as_raw_fd(), fds.status_rd.as_raw_fd()];
@@ -89,10 +91,10 @@ pub fn spawn_init(ns_flags: u64, fds: &ChildFds<'_>) -> io::Result<OwnedFd> {
     }
     if ret == 0 {
         // SAFETY: in the child; `child` makes only async-signal-safe calls and never returns.
-        unsafe { child(init, plan, status, &argv, &envp) }
+        unsafe { child(init, plan, status, in_userns, &argv, &envp) }
     }
     // SAFETY: CLONE_PIDFD stored a new fd that only we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(pidfd) })
+    Ok((unsafe { OwnedFd::from_raw_fd(pidfd) }, ret as u32))
 }
 
 /// # Safety
@@ -101,18 +103,33 @@ unsafe fn child(
     init: i32,
     plan: i32,
     [status, status_rd]: [i32; 2],
+    in_userns: bool,
     argv: &[*const libc::c_char; 2],
     envp: &[*const libc::c_char; 1],
 ) -> ! {
-    // SAFETY: plain syscalls on fds this process owns; the pointers passed to execveat and
-    // write point into this stack frame's live arrays and the caller's NUL-terminated strings.
+    // SAFETY: plain syscalls on fds this process owns; the pointers passed to poll, execveat
+    // and write point into this stack frame's live values and the caller's C strings.
     unsafe {
         // dup2 also clears close-on-exec on the new numbers.
         if libc::dup2(plan, PLAN_FD) < 0 || libc::dup2(status, STATUS_FD) < 0 {
             libc::_exit(125);
         }
         libc::close(status_rd);
-        libc::close(status_rd);
+        if in_userns {
+            // The launcher writes our id maps, then the plan: wait for the plan (without
+            // reading it), then become root of the new namespace. Only then execve keeps the
+            // capabilities init needs there.
+            let mut plan_ready = libc::pollfd {
+                fd: PLAN_FD,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            while libc::poll(&mut plan_ready, 1, -1) < 0 {}
+            if libc::setresgid(0, 0, 0) != 0 || libc::setresuid(0, 0, 0) != 0 {
+                report_and_exit(Step::ExecInit);
+            }
+        }
+        // After any change of credentials, which would clear it.
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
         // The launcher may have died before the line above: then the status pipe has no reader.
         let mut pfd = libc::pollfd {
@@ -131,9 +148,20 @@ unsafe fn child(
             envp.as_ptr(),
             libc::AT_EMPTY_PATH,
         );
+        report_and_exit(Step::ExecInit)
+    }
+}
+
+/// Reports the errno of the call that just failed on the status pipe and exits 125.
+///
+/// # Safety
+/// Only in the child of `spawn_init`, with the status pipe on `STATUS_FD`.
+unsafe fn report_and_exit(step: Step) -> ! {
+    // SAFETY: errno is thread-local and valid to read; `record` lives across the write.
+    unsafe {
         let errno = *libc::__errno_location();
         let record = StatusRecord {
-            step: Step::ExecInit,
+            step,
             op: StatusRecord::NO_OP,
             errno: errno as u32,
         }
