@@ -38,6 +38,9 @@ pub enum Invocation {
         traces: Vec<String>,
         output: String,
     },
+    Doctor {
+        json: bool,
+    },
 }
 
 fn seccomp_command() -> Command {
@@ -117,6 +120,11 @@ pub fn command() -> Command {
             .help("Diagnostics on stderr (default: warn; also NUCLEUS_LOG)"))
         .subcommand(run_command())
         .subcommand(seccomp_command())
+        .subcommand(
+            Command::new("doctor")
+                .about("What this host supports, and what each missing piece means for a sandbox")
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print JSON")),
+        )
         .after_help("Exit status: the command's own; 128+N if signal N killed it; 125 if nucleus itself \
              failed or was used wrongly; 126 if the command cannot be executed; 127 if it was not found.")
 }
@@ -162,6 +170,9 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
                 output: m.get_one::<String>("output").cloned().unwrap_or_default(),
             },
             _ => unreachable!("clap requires a known seccomp subcommand"),
+        },
+        Some(("doctor", m)) => Invocation::Doctor {
+            json: m.get_flag("json"),
         },
         _ => unreachable!("clap requires a known subcommand"),
     }

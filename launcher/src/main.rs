@@ -5,6 +5,7 @@ mod audit;
 mod backend;
 mod cli;
 mod config;
+mod doctor;
 mod error;
 mod kmsg;
 mod plan;
@@ -44,6 +45,18 @@ fn main() -> ExitCode {
             allow,
         } => seccomp_explain(&profile, call.as_deref(), &allow),
         cli::Invocation::SeccompGenerate { traces, output } => seccomp_generate(&traces, &output),
+        cli::Invocation::Doctor { json } => {
+            let checks = doctor::checks();
+            print!(
+                "{}",
+                if json {
+                    doctor::render_json(&checks) + "\n"
+                } else {
+                    doctor::render_table(&checks)
+                }
+            );
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

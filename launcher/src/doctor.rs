@@ -1,0 +1,208 @@
+//! `nucleus-launch doctor`: what this host supports, and what each missing piece means for a
+//! sandbox. A table for people, `--json` for tools.
+
+use std::path::Path;
+
+use serde_json::json;
+
+/// One line of the report.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    /// `ok`, `partial` or `missing`.
+    pub status: &'static str,
+    /// What was found.
+    pub detail: String,
+    /// What it means for a sandbox when not `ok`.
+    pub meaning: &'static str,
+}
+
+fn check(name: &'static str, ok: bool, detail: String, meaning: &'static str) -> Check {
+    Check {
+        name,
+        status: if ok { "ok" } else { "missing" },
+        detail,
+        meaning,
+    }
+}
+
+fn read(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+fn namespaces() -> Vec<Check> {
+    let kinds = [
+        ("pid", "no process isolation: nucleus cannot run"),
+        ("mnt", "no private mounts: nucleus cannot run"),
+        ("uts", "no private hostname: nucleus cannot run"),
+        ("ipc", "no private IPC: nucleus cannot run"),
+        ("net", "only --network host works"),
+        ("cgroup", "the host's cgroup tree is visible inside"),
+        ("user", "no --userns and no rootless use"),
+        ("time", "(not used yet)"),
+    ];
+    kinds
+        .iter()
+        .map(|&(ns, meaning)| {
+            let ok = Path::new("/proc/self/ns").join(ns).exists();
+            check("namespace", ok, ns.to_owned(), meaning)
+        })
+        .collect()
+}
+
+fn user_namespaces() -> Check {
+    let max: u64 = read("/proc/sys/user/max_user_namespaces")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let unpriv = read("/proc/sys/kernel/unprivileged_userns_clone").is_none_or(|v| v == "1");
+    let ok = max > 0 && unpriv;
+    let detail = format!(
+        "max_user_namespaces={max}, unprivileged clone {}",
+        if unpriv { "allowed" } else { "disabled" }
+    );
+    check(
+        "user namespaces for unprivileged users",
+        ok,
+        detail,
+        "rootless runs fail; root can still use --userns if max > 0",
+    )
+}
+
+fn seccomp() -> Vec<Check> {
+    let actions = read("/proc/sys/kernel/seccomp/actions_avail").unwrap_or_default();
+    let have = |a: &str| actions.split_whitespace().any(|x| x == a);
+    vec![
+        check(
+            "seccomp filters",
+            !actions.is_empty(),
+            actions.clone(),
+            "no system call filter: sandboxes are far weaker",
+        ),
+        check(
+            "seccomp log action",
+            have("log"),
+            "SECCOMP_RET_LOG".into(),
+            "--seccomp-trace cannot record calls",
+        ),
+        check(
+            "seccomp user notification",
+            have("user_notif"),
+            "SECCOMP_RET_USER_NOTIF".into(),
+            "profiles using SCMP_ACT_NOTIFY get ENOSYS",
+        ),
+    ]
+}
+
+fn audit() -> Vec<Check> {
+    let multicast = crate::audit::AuditReader::open();
+    let kmsg = crate::kmsg::KmsgReader::open();
+    vec![
+        check(
+            "audit multicast (seccomp traces)",
+            multicast.is_ok(),
+            multicast.err().map_or("readable".into(), |e| e.to_string()),
+            "traces fall back to /dev/kmsg, where the printk rate limit drops most records",
+        ),
+        check(
+            "/dev/kmsg",
+            kmsg.is_ok(),
+            kmsg.err().map_or("readable".into(), |e| e.to_string()),
+            "without the audit multicast either, --seccomp-trace and --seccomp-log-denied run untraced",
+        ),
+    ]
+}
+
+fn runsc() -> Check {
+    let found = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("runsc"))
+                .find(|f| f.is_file())
+        })
+        .unwrap_or_default();
+    check(
+        "gVisor runsc",
+        found.is_some(),
+        found.map_or("not on PATH".into(), |p| p.display().to_string()),
+        "no --runtime gvisor",
+    )
+}
+
+/// Every check, in report order.
+pub fn checks() -> Vec<Check> {
+    let uname = rustix::system::uname();
+    let mut all = vec![Check {
+        name: "kernel",
+        status: "ok",
+        detail: format!(
+            "{} {}",
+            uname.release().to_string_lossy(),
+            uname.machine().to_string_lossy()
+        ),
+        meaning: "",
+    }];
+    all.extend(namespaces());
+    all.push(user_namespaces());
+    all.extend(seccomp());
+    all.extend(extra_checks());
+    all.extend(audit());
+    all.push(runsc());
+    all
+}
+
+/// Checks contributed by other modules (Landlock, cgroups) once they exist.
+fn extra_checks() -> Vec<Check> {
+    Vec::new()
+}
+
+pub fn render_table(checks: &[Check]) -> String {
+    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in checks {
+        let mark = match c.status {
+            "ok" => "ok     ",
+            "partial" => "partial",
+            _ => "MISSING",
+        };
+        out.push_str(&format!("{mark}  {:width$}  {}\n", c.name, c.detail));
+        if c.status != "ok" && !c.meaning.is_empty() {
+            out.push_str(&format!("{:>w$}-> {}\n", "", c.meaning, w = width + 11));
+        }
+    }
+    out
+}
+
+pub fn render_json(checks: &[Check]) -> String {
+    let items: Vec<_> = checks
+        .iter()
+        .map(|c| json!({"check": c.name, "status": c.status, "detail": c.detail, "meaning": c.meaning}))
+        .collect();
+    serde_json::to_string_pretty(&json!({ "checks": items })).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_has_a_meaning_when_it_can_fail() {
+        for c in checks() {
+            assert!(c.name == "kernel" || !c.meaning.is_empty(), "{c:?}");
+            assert!(["ok", "partial", "missing"].contains(&c.status), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn renders_missing_pieces_with_their_meaning() {
+        let c = vec![check("x", false, "gone".into(), "no x for you")];
+        let table = render_table(&c);
+        assert!(
+            table.contains("MISSING") && table.contains("no x for you"),
+            "{table}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&render_json(&c)).unwrap();
+        assert_eq!(v["checks"][0]["status"], "missing");
+    }
+}
