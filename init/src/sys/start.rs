@@ -22,7 +22,7 @@ core::arch::global_asm!(
     "mov x29, xzr",
     "mov x30, xzr",
     "mov x0, sp",
-    "and x0, x0, #~15",
+    "and x0, x0, #0xfffffffffffffff0",
     "mov sp, x0",
     "bl {entry}",
     "brk #1",
