@@ -80,3 +80,30 @@ fn setgroups_denied() -> bool {
     let mut buf = [0u8; 8];
     rustix::io::read(&fd, &mut buf).is_ok_and(|n| buf[..n].starts_with(b"deny"))
 }
+
+/// CAP_KILL: PID 1 forwards signals to a workload that may run under another uid.
+const CAP_KILL: u32 = 5;
+
+/// PID 1's own confinement once the workload runs: only CAP_KILL left, in every set, so
+/// that a workload given capabilities (`--cap-add SYS_PTRACE`, `SYS_ADMIN`) still finds
+/// nothing in PID 1 worth attacking.
+pub fn confine_init() -> Result<(), Errno> {
+    for bit in (0..64u32).filter(|&b| b != CAP_KILL) {
+        match rustix::thread::remove_capability_from_bounding_set(CapabilitySet::from_bits_retain(
+            1 << bit,
+        )) {
+            Ok(()) => {}
+            Err(Errno::INVAL) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    let kill = CapabilitySet::from_bits_retain(1 << CAP_KILL);
+    rustix::thread::set_capabilities(
+        None,
+        CapabilitySets {
+            effective: kill,
+            permitted: kill,
+            inheritable: CapabilitySet::empty(),
+        },
+    )
+}

@@ -33,7 +33,8 @@ fn main() -> ! {
         .unwrap_or_else(|e| report::fail(Step::InitSetup, StatusRecord::NO_OP, e));
     let _ = rustix::thread::set_name(c"nucleus-init");
     // Nothing inside may ptrace PID 1 or read its memory, even as namespaced root.
-    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .unwrap_or_else(|e| report::fail(Step::InitSetup, StatusRecord::NO_OP, e));
     // Only stdio, the plan and the status pipe may come in from the launcher's side.
     sys::fds::close_from(STATUS_FD + 1);
     // The launcher's dup2 cleared close-on-exec; the workload must not inherit the pipe, and
@@ -55,8 +56,11 @@ fn main() -> ! {
     for (index, op) in plan.ops() {
         if let Op::Exec(process) = op {
             let pid = workload::spawn(&process, index);
-            // PID 1 now only waits, reaps and forwards: its own filter allows just that.
-            if let Err(e) = sys::seccomp::install(&process.init_seccomp) {
+            // PID 1 now only waits, reaps and forwards: it keeps just the capability to signal,
+            // and its own filter allows just those calls.
+            let confined =
+                caps::confine_init().and_then(|()| sys::seccomp::install(&process.init_seccomp));
+            if let Err(e) = confined {
                 report::send(Step::InitSeccomp, index, e.raw_os_error() as u32);
                 let _ = sys::signals::send(pid, 9);
             }

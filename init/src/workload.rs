@@ -1,11 +1,11 @@
 //! Forking the workload and preparing it for `execve`: clean signals, no stray fds, the
-//! requested user, the working directory, then a `PATH` search like `execvp`.
+//! requested user, the working directory, Landlock, then a `PATH` search like `execvp`.
 
 use core::ffi::CStr;
 
 use crate::sys::{Fork, exit_group};
 use nucleus_shared::plan::{MAX_ARGS, Process};
-use nucleus_shared::status::Step;
+use nucleus_shared::status::{StatusRecord, Step};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
@@ -47,8 +47,15 @@ fn child(p: &Process<'_>, op: u16) -> ! {
     for (i, rl) in p.rlimits.iter().enumerate() {
         sys::rlimit::set(&rl).unwrap_or_else(|e| fail_at(Step::Rlimit, i, e));
     }
+    // Built while every rule path can still be opened, whatever user the workload runs as;
+    // enforced after the working directory is entered, which Landlock may not allow reading.
+    let landlock = sys::landlock::prepare(&p.landlock)
+        .unwrap_or_else(|(rule, e)| fail_at(Step::Landlock, usize::from(rule), e));
     caps::drop_privileges(p.caps, p.uid, p.gid).unwrap_or_else(|(step, e)| fail(step, e));
     rustix::process::chdir(p.cwd).unwrap_or_else(|e| fail(Step::Chdir, e));
+    landlock
+        .restrict()
+        .unwrap_or_else(|e| fail_at(Step::Landlock, usize::from(StatusRecord::NO_OP), e));
     // Last: from here on only execve (and, if it fails, write and exit) must be allowed.
     sys::seccomp::install(&p.seccomp).unwrap_or_else(|e| fail(Step::Seccomp, e));
 

@@ -24,6 +24,14 @@ pub struct RunArgs {
     pub userns: Option<String>,
     pub uid_maps: Vec<String>,
     pub gid_maps: Vec<String>,
+    /// `--landlock on|off` (None: on).
+    pub landlock: Option<String>,
+    pub landlock_require: bool,
+    pub landlock_ro: Vec<String>,
+    pub landlock_rw: Vec<String>,
+    pub landlock_exec: Vec<String>,
+    pub landlock_bind: Vec<String>,
+    pub landlock_connect: Vec<String>,
     pub command: Vec<String>,
 }
 
@@ -103,6 +111,20 @@ fn run_command() -> Command {
             .help("A uid range of the user namespace (with --userns map)"))
         .arg(Arg::new("gid-map").long("gid-map").value_name("INSIDE:OUTSIDE:COUNT").action(ArgAction::Append)
             .help("A gid range of the user namespace (with --userns map)"))
+        .arg(Arg::new("landlock").long("landlock").value_name("MODE").value_parser(["on", "off"])
+            .help("on (default): Landlock limits the workload to the root, /tmp, the volumes and the paths given below; off: no Landlock"))
+        .arg(Arg::new("landlock-require").long("landlock-require").action(ArgAction::SetTrue)
+            .help("Refuse to start unless the kernel enforces all of Landlock (ABI 6, Linux 6.12, or later) instead of what it can"))
+        .arg(Arg::new("landlock-ro").long("landlock-ro").value_name("PATH").action(ArgAction::Append)
+            .help("Also allow reading beneath PATH (inside the sandbox)"))
+        .arg(Arg::new("landlock-rw").long("landlock-rw").value_name("PATH").action(ArgAction::Append)
+            .help("Also allow everything beneath PATH: read, write, create, remove, execute"))
+        .arg(Arg::new("landlock-exec").long("landlock-exec").value_name("PATH").action(ArgAction::Append)
+            .help("Also allow reading and executing beneath PATH"))
+        .arg(Arg::new("landlock-bind").long("landlock-bind").value_name("PORT").action(ArgAction::Append).value_delimiter(',')
+            .help("Allow binding this TCP port; with any --landlock-bind/--landlock-connect, other ports are denied"))
+        .arg(Arg::new("landlock-connect").long("landlock-connect").value_name("PORT").action(ArgAction::Append).value_delimiter(',')
+            .help("Allow connecting to this TCP port; with any --landlock-bind/--landlock-connect, other ports are denied"))
         .arg(Arg::new("ulimit").long("ulimit").value_name("NAME=SOFT[:HARD]").action(ArgAction::Append)
             .help("A resource limit (nofile, nproc, core, stack, ...; \"unlimited\" allowed)"))
         .arg(Arg::new("command").value_name("CMD").required(true).num_args(1..).trailing_var_arg(true)
@@ -157,6 +179,13 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             userns: m.get_one::<String>("userns").cloned(),
             uid_maps: strings(m, "uid-map"),
             gid_maps: strings(m, "gid-map"),
+            landlock: m.get_one::<String>("landlock").cloned(),
+            landlock_require: m.get_flag("landlock-require"),
+            landlock_ro: strings(m, "landlock-ro"),
+            landlock_rw: strings(m, "landlock-rw"),
+            landlock_exec: strings(m, "landlock-exec"),
+            landlock_bind: strings(m, "landlock-bind"),
+            landlock_connect: strings(m, "landlock-connect"),
             command: strings(m, "command"),
         })),
         Some(("seccomp", m)) => match m.subcommand() {

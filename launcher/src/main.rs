@@ -8,6 +8,7 @@ mod config;
 mod doctor;
 mod error;
 mod kmsg;
+mod landlock;
 mod plan;
 mod report;
 mod seccomp;

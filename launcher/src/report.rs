@@ -25,8 +25,11 @@ pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error
             };
             Error::Exec { code, message }
         }
-        Step::Resolve if errno == libc::EXDEV || errno == libc::ELOOP => Error::runtime(format!(
+        Step::Resolve if errno == libc::EXDEV => Error::runtime(format!(
             "{what} failed: the target leaves the sandbox root (through a symlink or '..')"
+        )),
+        Step::Resolve if errno == libc::ELOOP => Error::runtime(format!(
+            "{what} failed: the target is a symlink (or lies beneath one), which is refused here"
         )),
         Step::Resolve => Error::runtime(format!("{what} failed: resolving the target: {why}")),
         Step::MountPoint => {
@@ -59,7 +62,7 @@ pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error
         Step::InitSetup => Error::runtime(format!("nucleus-init could not prepare itself: {why}")),
         Step::Seccomp => Error::runtime(format!("installing the seccomp filter failed: {why}")),
         Step::InitSeccomp => Error::runtime(format!(
-            "installing nucleus-init's own seccomp filter failed: {why}"
+            "confining nucleus-init itself (capabilities, seccomp) failed: {why}"
         )),
         Step::Caps => Error::runtime(format!(
             "dropping capabilities (keeping {}) failed: {why}",
@@ -72,6 +75,12 @@ pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error
                 l.map_or(0, |l| l.resource)
             ))
         }
-        Step::Landlock => Error::runtime(format!("applying Landlock failed: {why}")),
+        Step::Landlock => match plan.landlock_rule(r.op) {
+            Some(rule) if errno == libc::ENOENT || errno == libc::ENOTDIR => {
+                Error::runtime(format!("{rule}: {why} in the sandbox"))
+            }
+            Some(rule) => Error::runtime(format!("applying Landlock: {rule}: {why}")),
+            None => Error::runtime(format!("applying Landlock failed: {why}")),
+        },
     }
 }

@@ -33,10 +33,10 @@ ROWS=(
 # nucleus isolation levels, cumulative. A level not built yet has '-' as its command and is
 # printed as "not yet"; when it lands, replace the '-' by its command line.
 NUCLEUS_ROWS=(
-    "nucleus-ns|nucleus: namespaces only|$LAUNCH run --seccomp unconfined --rootfs $ROOTFS -- /bin/true"
+    "nucleus-ns|nucleus: namespaces only|$LAUNCH run --seccomp unconfined --landlock off --rootfs $ROOTFS -- /bin/true"
     "nucleus-cgroup|nucleus: + cgroup limits|-"
-    "nucleus-seccomp|nucleus: + seccomp default|$LAUNCH run --rootfs $ROOTFS -- /bin/true"
-    "nucleus-landlock|nucleus: + Landlock|-"
+    "nucleus-seccomp|nucleus: + seccomp default|$LAUNCH run --landlock off --rootfs $ROOTFS -- /bin/true"
+    "nucleus-landlock|nucleus: + Landlock|$LAUNCH run --rootfs $ROOTFS -- /bin/true"
     "nucleus-full|nucleus: full default|-"
 )
 ALL_ROWS=("${ROWS[@]}" "${NUCLEUS_ROWS[@]}")

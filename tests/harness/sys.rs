@@ -64,3 +64,18 @@ pub fn dirty_signals(cmd: &mut Command, ignored: &'static [i32], blocked: &'stat
     // SAFETY: the hook only makes async-signal-safe calls and does not allocate.
     unsafe { cmd.pre_exec(hook) };
 }
+
+/// The running kernel's Landlock ABI version, 0 without Landlock.
+pub fn landlock_abi() -> u32 {
+    // SAFETY: with a null attribute, size 0 and LANDLOCK_CREATE_RULESET_VERSION (1) the kernel
+    // reads nothing and creates no fd; it returns the ABI version (or ENOSYS/EOPNOTSUPP).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            1u32,
+        )
+    };
+    u32::try_from(r).unwrap_or(0)
+}

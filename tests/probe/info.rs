@@ -141,6 +141,7 @@ pub fn sigstate() -> Verb {
 /// Capabilities and the no_new_privs and seccomp state, as /proc/self/status shows them.
 pub fn caps() -> Verb {
     for key in [
+        "CapInh",
         "CapEff",
         "CapPrm",
         "CapBnd",

@@ -6,6 +6,8 @@
 
 mod files;
 mod info;
+mod landlock;
+mod privs;
 mod procs;
 mod seccomp;
 mod sys;
@@ -99,6 +101,25 @@ fn run(verb: &str, rest: &[String]) -> Result<ExitCode, String> {
         "tiocsti" => seccomp::tiocsti(),
         "socket" => seccomp::socket(rest),
         "fork-exec" => seccomp::fork_exec(one(rest, "PATH")?, &rest[1..]),
+        "fork-caps" => privs::fork_caps(),
+        "securebits" => privs::securebits(),
+        "regain-caps" => privs::regain_caps(number(rest, "BIT")?),
+        "mknod" => privs::mknod(one(rest, "PATH")?),
+        "chown" => privs::chown(
+            one(rest, "PATH")?,
+            number(rest.get(1..).unwrap_or(&[]), "UID")?,
+        ),
+        "rlimit" => privs::rlimit(one(rest, "NAME")?),
+        "ptrace-attach" => privs::ptrace_attach(number(rest, "PID")?),
+        "stat" => privs::stat(one(rest, "PATH")?),
+        "userns-mount" => privs::userns_mount(one(rest, "DIR")?),
+        "copy-self" => landlock::copy_self(one(rest, "PATH")?),
+        "exec" => landlock::exec(one(rest, "PATH")?),
+        "connect" => landlock::connect(one(rest, "PORT")?),
+        "bind" => landlock::bind(one(rest, "PORT")?),
+        "signal" => landlock::signal(one(rest, "PID")?),
+        "abstract-connect" => landlock::abstract_connect(one(rest, "NAME")?),
+        "abstract-self" => landlock::abstract_self(one(rest, "NAME")?),
         other => return Err(format!("unknown verb {other:?}")),
     }
     .map_err(|e| e.to_string())

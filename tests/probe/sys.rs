@@ -786,3 +786,242 @@ pub fn is_tty(fd: libc::c_int) -> bool {
     // SAFETY: isatty takes no pointers; any fd is a valid input.
     unsafe { libc::isatty(fd) == 1 }
 }
+
+/// The securebits of the probe (prctl PR_GET_SECUREBITS).
+pub fn securebits() -> io::Result<u32> {
+    // SAFETY: PR_GET_SECUREBITS takes no pointers and only reads the probe's own state.
+    let r = check(unsafe { libc::prctl(libc::PR_GET_SECUREBITS, 0, 0, 0, 0) })?;
+    Ok(r as u32)
+}
+
+/// prctl(PR_SET_SECUREBITS, bits): changes the probe's own securebits, if it may.
+pub fn set_securebits(bits: u32) -> io::Result<()> {
+    // SAFETY: PR_SET_SECUREBITS takes no pointers and acts on the calling thread only.
+    check(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, libc::c_ulong::from(bits), 0, 0, 0) })
+        .map(drop)
+}
+
+/// prctl(PR_SET_KEEPCAPS, 1) for the probe itself.
+pub fn set_keepcaps() -> io::Result<()> {
+    // SAFETY: PR_SET_KEEPCAPS takes no pointers and acts on the calling thread only.
+    check(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1 as libc::c_ulong, 0, 0, 0) }).map(drop)
+}
+
+/// `struct __user_cap_header_struct` and `__user_cap_data_struct` (version 3: two of them).
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// capset(2) of the probe itself with `set` in the effective, permitted and inheritable sets.
+pub fn capset_all(set: u64) -> io::Result<()> {
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let half = |shift: u32| CapData {
+        effective: (set >> shift) as u32,
+        permitted: (set >> shift) as u32,
+        inheritable: (set >> shift) as u32,
+    };
+    let data = [half(0), half(32)];
+    // SAFETY: `header` and the two `data` structs of version 3 live across the call; the
+    // kernel reads both and may write the header's version; pid 0 is the probe itself.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_capset,
+            &mut header as *mut CapHeader,
+            data.as_ptr(),
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit) for the probe itself.
+pub fn raise_ambient(bit: u32) -> io::Result<()> {
+    // SAFETY: PR_CAP_AMBIENT takes no pointers and acts on the calling thread only.
+    check(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+            libc::c_ulong::from(bit),
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    })
+    .map(drop)
+}
+
+fn c_path(path: &str) -> io::Result<std::ffi::CString> {
+    std::ffi::CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// Creates the character device 1:3 (the null device), mode 0600, at `path`.
+pub fn mknod_null(path: &str) -> io::Result<()> {
+    let p = c_path(path)?;
+    // SAFETY: `p` is a NUL-terminated path living across the call; mknod reads only it.
+    check(unsafe { libc::mknod(p.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) }).map(drop)
+}
+
+/// chown(path, uid, unchanged group).
+pub fn chown(path: &str, uid: u32) -> io::Result<()> {
+    let p = c_path(path)?;
+    // SAFETY: `p` is a NUL-terminated path living across the call; a gid of -1 leaves the
+    // group as it is.
+    check(unsafe { libc::chown(p.as_ptr(), uid, libc::gid_t::MAX) }).map(drop)
+}
+
+/// The probe's (soft, hard) limit of `resource`.
+pub fn getrlimit(resource: u32) -> io::Result<(u64, u64)> {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `rl` is a valid rlimit for the kernel to fill, living across the call.
+    check(unsafe { libc::getrlimit(resource as _, &mut rl) })?;
+    Ok((rl.rlim_cur, rl.rlim_max))
+}
+
+/// Sets the probe's own limit of `resource`.
+pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> io::Result<()> {
+    let rl = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: hard,
+    };
+    // SAFETY: `rl` is a valid rlimit living across the call; it applies to the probe only.
+    check(unsafe { libc::setrlimit(resource as _, &rl) }).map(drop)
+}
+
+/// PTRACE_SEIZE of `pid`: unlike PTRACE_ATTACH it does not stop the tracee, and the tracer's
+/// exit detaches it.
+pub fn ptrace_seize(pid: i32) -> io::Result<()> {
+    // SAFETY: PTRACE_SEIZE with null address and data (no options) reads no memory of ours.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_ptrace,
+            libc::PTRACE_SEIZE as libc::c_long,
+            libc::c_long::from(pid),
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// The magic number of the file system holding `path` (statfs f_type).
+pub fn fs_magic(path: &str) -> io::Result<u64> {
+    let p = c_path(path)?;
+    // SAFETY: all-zero is a valid statfs for the kernel to overwrite.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `p` is a NUL-terminated path and `st` a statfs, both living across the call.
+    check(unsafe { libc::statfs(p.as_ptr(), &mut st) })?;
+    Ok(st.f_type as u64)
+}
+
+/// Forks a child that runs `body` and `_exit`s (0 if it returned true, else 1); returns the
+/// child's exit code. Called while the probe is single-threaded, so the child's copy holds
+/// no lock of another thread.
+pub fn fork_and_wait(body: impl FnOnce() -> bool) -> io::Result<i32> {
+    use std::io::Write;
+    // Nothing buffered may be printed twice.
+    io::stdout().flush()?;
+    // SAFETY: the probe is single-threaded here, so the child may run ordinary Rust code (it
+    // allocates and prints); it leaves with _exit, never returning into the parent's frames.
+    let pid = check(unsafe { libc::fork() })?;
+    if pid == 0 {
+        let ok = body();
+        let _ = io::stdout().flush();
+        // SAFETY: ends the child without running the parent's exit handlers twice.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+    }
+    let status = reap(pid)?;
+    Ok(if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    })
+}
+
+/// In a forked child: a new user, mount and pid namespace, then (in a grandchild, PID 1 of
+/// the new pid namespace) a mount of `fstype` on `target`. Returns the first failure as
+/// (step, errno): step 0 unshare, 1 fork, 2 mount; (3, 0) when everything worked. Errnos
+/// travel in exit codes, so 63 stands for 63 and above. Whatever is mounted lives in the
+/// child's own mount namespace, which ends with it.
+pub fn mount_in_new_userns(fstype: &std::ffi::CStr, target: &str) -> io::Result<(i32, i32)> {
+    let t = c_path(target)?;
+    io::Write::flush(&mut io::stdout())?;
+    // SAFETY: the probe is single-threaded here; the children only make async-signal-safe
+    // system calls (unshare, fork, mount, waitpid, _exit) with the NUL-terminated strings
+    // prepared before the fork, and never return into Rust code.
+    let pid = check(unsafe { libc::fork() })?;
+    if pid == 0 {
+        // SAFETY: as above.
+        unsafe {
+            let errno = || (*libc::__errno_location()).min(63);
+            let flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+            if libc::unshare(flags) != 0 {
+                libc::_exit(errno());
+            }
+            let grandchild = libc::fork();
+            if grandchild < 0 {
+                libc::_exit(64 + errno());
+            }
+            if grandchild == 0 {
+                let r = libc::mount(
+                    fstype.as_ptr(),
+                    t.as_ptr(),
+                    fstype.as_ptr(),
+                    libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                    std::ptr::null(),
+                );
+                libc::_exit(if r == 0 { 0 } else { errno() });
+            }
+            let mut status = 0;
+            if libc::waitpid(grandchild, &mut status, 0) < 0 || !libc::WIFEXITED(status) {
+                libc::_exit(255);
+            }
+            libc::_exit(match libc::WEXITSTATUS(status) {
+                0 => 192,
+                e => 128 + e,
+            })
+        }
+    }
+    let status = reap(pid)?;
+    if !libc::WIFEXITED(status) {
+        return Err(io::Error::other(format!(
+            "the child ended with {status:#x}"
+        )));
+    }
+    Ok(match libc::WEXITSTATUS(status) {
+        192 => (3, 0),
+        255 => return Err(io::Error::other("the grandchild was lost")),
+        c @ 128.. => (2, c - 128),
+        c @ 64.. => (1, c - 64),
+        c => (0, c),
+    })
+}
+
+/// `kill(pid, 0)`: checks whether a signal could be sent, sends none.
+pub fn probe_signal(pid: libc::pid_t) -> io::Result<()> {
+    // SAFETY: kill takes no pointers; signal 0 delivers nothing to any process.
+    check(unsafe { libc::kill(pid, 0) }).map(drop)
+}

@@ -108,7 +108,10 @@ pub fn mount_fs(
     f: u32,
     data: &CStr,
 ) -> Result<(), (Step, Errno)> {
-    let dir = ensure_dir(root, rel, 0o755)?;
+    let mut dir = ensure_dir(root, rel, 0o755)?;
+    if f & flags::NOFOLLOW != 0 {
+        dir = super::path::open_beneath_nofollow(root, rel).map_err(|e| (Step::Resolve, e))?;
+    }
     let path = fd_path(&dir).map_err(op_err)?;
     rustix::mount::mount(
         fstype,

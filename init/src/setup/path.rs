@@ -48,6 +48,19 @@ pub fn open_beneath(root: impl AsFd, rel: &[u8]) -> Result<OwnedFd, Errno> {
     )
 }
 
+/// Opens `rel` beneath `root` refusing symlinks in every component (ELOOP).
+pub fn open_beneath_nofollow(root: impl AsFd, rel: &[u8]) -> Result<OwnedFd, Errno> {
+    let p = PathBuf::join(&[rel])?;
+    let how = BENEATH.union(ResolveFlags::NO_SYMLINKS);
+    rustix::fs::openat2(
+        root,
+        p.as_cstr()?,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        how,
+    )
+}
+
 fn resolve_err(e: Errno) -> (Step, Errno) {
     (Step::Resolve, e)
 }

@@ -4,6 +4,7 @@
 
 pub mod exec;
 pub mod fds;
+pub mod landlock;
 mod mem;
 pub mod net;
 mod raw;

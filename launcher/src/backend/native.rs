@@ -53,7 +53,10 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         micros = started.elapsed().as_micros() as u64,
         "seccomp compiled"
     );
-    let plan = plan::compile(cfg, &host, &programs)?;
+    let (landlock, landlock_report) =
+        crate::landlock::compile(cfg, &host, crate::landlock::Kernel::probe())?;
+    landlock_report.log();
+    let plan = plan::compile(cfg, &host, &programs, &landlock)?;
     tracing::debug!(bytes = plan.bytes.len(), "plan compiled");
 
     // Blocked before the clone, so that a signal arriving meanwhile is relayed, not lost.

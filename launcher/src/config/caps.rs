@@ -67,7 +67,10 @@ fn parse(option: &str, raw: &str) -> Result<u64, Error> {
 /// The set kept: what `--cap-add` names, minus what `--cap-drop` names. A capability both
 /// added and dropped by name is refused as contradictory; `--cap-drop ALL` with adds keeps
 /// just the adds (docker's way of spelling "only these").
-pub fn resolve(add: &[String], drop: &[String]) -> Result<u64, Error> {
+///
+/// `available` is what the launcher's bounding set holds, all a sandbox can inherit: `ALL`
+/// means all of those, and naming one outside them is refused before anything starts.
+pub fn resolve(add: &[String], drop: &[String], available: u64) -> Result<u64, Error> {
     let mut added = 0u64;
     for a in add {
         added |= parse("--cap-add", a)?;
@@ -94,7 +97,28 @@ pub fn resolve(add: &[String], drop: &[String]) -> Result<u64, Error> {
         )));
     }
     let _ = drop_all; // dropping everything is the default already
-    Ok(added & !dropped)
+    let kept = added & !dropped;
+    let asked = if added == ALL { kept & available } else { kept };
+    let lacking = asked & !available;
+    if lacking != 0 {
+        return Err(Error::usage(format!(
+            "--cap-add {}: nucleus-launch does not hold it itself, so no sandbox can",
+            names(lacking)
+        )));
+    }
+    Ok(asked)
+}
+
+/// The launcher's own bounding set (what its sandboxes can inherit).
+pub fn available() -> u64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return ALL;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .map_or(ALL, |b| b & ALL)
 }
 
 /// `CAP_A, CAP_B` for messages and reports.
@@ -120,40 +144,56 @@ mod tests {
 
     #[test]
     fn nothing_is_kept_by_default() {
-        assert_eq!(resolve(&[], &[]).unwrap(), 0);
-        assert_eq!(resolve(&[], &s(&["ALL"])).unwrap(), 0);
+        assert_eq!(resolve(&[], &[], ALL).unwrap(), 0);
+        assert_eq!(resolve(&[], &s(&["ALL"]), ALL).unwrap(), 0);
     }
 
     #[test]
     fn names_in_every_spelling() {
         let raw = 1 << 13;
         for n in ["NET_RAW", "net_raw", "CAP_NET_RAW", "cap_net_raw"] {
-            assert_eq!(resolve(&s(&[n]), &[]).unwrap(), raw, "{n}");
+            assert_eq!(resolve(&s(&[n]), &[], ALL).unwrap(), raw, "{n}");
         }
-        assert_eq!(resolve(&s(&["ALL"]), &[]).unwrap(), ALL);
+        assert_eq!(resolve(&s(&["ALL"]), &[], ALL).unwrap(), ALL);
         assert_eq!(
-            resolve(&s(&["ALL"]), &s(&["SYS_ADMIN"])).unwrap(),
+            resolve(&s(&["ALL"]), &s(&["SYS_ADMIN"]), ALL).unwrap(),
             ALL & !(1 << 21)
         );
         assert_eq!(
-            resolve(&s(&["CHOWN", "MKNOD"]), &s(&["ALL"])).unwrap(),
+            resolve(&s(&["CHOWN", "MKNOD"]), &s(&["ALL"]), ALL).unwrap(),
             1 | (1 << 27)
         );
     }
 
     #[test]
     fn bad_combinations_are_explained() {
-        let e = resolve(&s(&["NET_RAW"]), &s(&["NET_RAW"]))
+        let e = resolve(&s(&["NET_RAW"]), &s(&["NET_RAW"]), ALL)
             .unwrap_err()
             .to_string();
         assert!(e.contains("NET_RAW") && e.contains("both"), "{e}");
         assert!(
-            resolve(&s(&["NET_RAWR"]), &[])
+            resolve(&s(&["NET_RAWR"]), &[], ALL)
                 .unwrap_err()
                 .to_string()
                 .contains("unknown capability")
         );
-        assert!(resolve(&[], &s(&[""])).is_err());
+        assert!(resolve(&[], &s(&[""]), ALL).is_err());
+    }
+
+    #[test]
+    fn only_what_the_launcher_holds() {
+        let without_resource = ALL & !(1 << 24);
+        assert_eq!(
+            resolve(&s(&["ALL"]), &[], without_resource).unwrap(),
+            without_resource
+        );
+        let e = resolve(&s(&["SYS_RESOURCE"]), &[], without_resource)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CAP_SYS_RESOURCE") && e.contains("does not hold"),
+            "{e}"
+        );
     }
 
     #[test]

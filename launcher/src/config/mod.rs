@@ -50,6 +50,8 @@ pub struct Config {
     pub rlimits: Vec<nucleus_shared::plan::Rlimit>,
     /// `--seccomp-trace` or `--seccomp-log-denied`.
     pub seccomp_watch: Option<crate::seccomp::watch::Mode>,
+    /// Landlock: on by default, with the user's extra rules.
+    pub landlock: crate::landlock::Request,
     pub command: Vec<String>,
 }
 
@@ -61,6 +63,7 @@ impl Config {
             ));
         }
         values::no_nul("command", &a.command)?;
+        let landlock = crate::landlock::Request::from_args(&a)?;
         let rootfs = a.rootfs.as_deref().map(paths::rootfs).transpose()?;
         let hostname = match a.hostname {
             Some(h) => values::hostname(&h)?,
@@ -141,7 +144,8 @@ impl Config {
             tmpfs,
             network,
             userns,
-            caps: caps::resolve(&a.cap_add, &a.cap_drop)?,
+            landlock,
+            caps: caps::resolve(&a.cap_add, &a.cap_drop, caps::available())?,
             rlimits: rlimits(&a.ulimits)?,
             seccomp: crate::seccomp::Choice::parse(&a.seccomp)?,
             seccomp_allow: a.seccomp_allow,

@@ -30,7 +30,7 @@ pub fn populate(ops: &mut Ops, in_userns: bool) -> Result<(), Error> {
     ops.mount(
         "tmpfs",
         "dev",
-        flags::NOSUID | flags::NOEXEC,
+        flags::NOSUID | flags::NOEXEC | flags::NOFOLLOW,
         "mode=0755,size=65536k",
     )?;
     for &(name, major, minor) in DEVICES {
@@ -53,13 +53,13 @@ pub fn populate(ops: &mut Ops, in_userns: bool) -> Result<(), Error> {
     ops.mount(
         "devpts",
         "dev/pts",
-        flags::NOSUID | flags::NOEXEC,
+        flags::NOSUID | flags::NOEXEC | flags::NOFOLLOW,
         "newinstance,ptmxmode=0666,mode=0620",
     )?;
     ops.mount(
         "tmpfs",
         "dev/shm",
-        flags::NOSUID | flags::NODEV | flags::NOEXEC,
+        flags::NOSUID | flags::NODEV | flags::NOEXEC | flags::NOFOLLOW,
         "mode=1777",
     )?;
     for &(path, target) in LINKS {

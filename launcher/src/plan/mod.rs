@@ -8,8 +8,8 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-pub use default_root::HostRoot;
-use nucleus_shared::plan::{Filter, Op, PlanBuilder, ProcessSpec, flags};
+pub use default_root::{Entry, HostRoot};
+use nucleus_shared::plan::{Filter, LandlockSpec, Op, PlanBuilder, ProcessSpec, flags};
 
 use crate::config::{Config, Network};
 use crate::error::Error;
@@ -24,6 +24,9 @@ pub const STAGING: &str = "/tmp";
 pub struct CompiledPlan {
     pub bytes: Vec<u8>,
     descriptions: Vec<String>,
+    /// Where each Landlock rule comes from (filesystem rules, then port rules), as init
+    /// numbers them in its status records.
+    landlock_origins: Vec<String>,
 }
 
 impl CompiledPlan {
@@ -32,6 +35,13 @@ impl CompiledPlan {
         self.descriptions
             .get(usize::from(index))
             .map_or("setting up the sandbox", String::as_str)
+    }
+
+    /// The option (or default) behind Landlock rule `index`, e.g. `--landlock-ro /data`.
+    pub fn landlock_rule(&self, index: u16) -> Option<&str> {
+        self.landlock_origins
+            .get(usize::from(index))
+            .map(String::as_str)
     }
 }
 
@@ -125,7 +135,12 @@ fn proc_masks(ops: &mut Ops) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<CompiledPlan, Error> {
+pub fn compile(
+    cfg: &Config,
+    host: &HostRoot,
+    seccomp: &Programs,
+    landlock: &crate::landlock::Ruleset,
+) -> Result<CompiledPlan, Error> {
     let mut ops = Ops {
         builder: PlanBuilder::new(),
         descriptions: Vec::new(),
@@ -150,15 +165,22 @@ pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<Comp
         }
     }
 
+    // The sandbox's own mounts may not be redirected by a symlink planted in an image
+    // (`/proc -> /tmp`, say: the runc CVE-2019-19921 class).
     ops.mount(
         "proc",
         "proc",
-        flags::NOSUID | flags::NODEV | flags::NOEXEC,
+        flags::NOSUID | flags::NODEV | flags::NOEXEC | flags::NOFOLLOW,
         "",
     )?;
     dev::populate(&mut ops, cfg.userns.is_some())?;
     proc_masks(&mut ops)?;
-    ops.mount("tmpfs", "tmp", flags::NOSUID | flags::NODEV, "mode=1777")?;
+    ops.mount(
+        "tmpfs",
+        "tmp",
+        flags::NOSUID | flags::NODEV | flags::NOFOLLOW,
+        "mode=1777",
+    )?;
 
     for v in &cfg.volumes {
         let f = if v.read_only { flags::RDONLY } else { 0 };
@@ -229,6 +251,28 @@ pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<Comp
         )));
     }
     let cwd = cstring("--workdir", cfg.workdir.as_str())?;
+    let fs_paths = landlock
+        .fs_rules
+        .iter()
+        .map(|r| cstring(&r.origin, &r.path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fs_rules: Vec<_> = landlock
+        .fs_rules
+        .iter()
+        .zip(&fs_paths)
+        .map(|(r, path)| nucleus_shared::plan::FsRule {
+            access: r.access,
+            path,
+        })
+        .collect();
+    let net_rules: Vec<_> = landlock
+        .net_rules
+        .iter()
+        .map(|r| nucleus_shared::plan::NetRule {
+            access: r.access,
+            port: u64::from(r.port),
+        })
+        .collect();
     ops.builder.exec(&ProcessSpec {
         argv: &argv_refs,
         env: &env_refs,
@@ -245,7 +289,13 @@ pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<Comp
         },
         caps: cfg.caps,
         rlimits: &cfg.rlimits,
-        landlock: Default::default(),
+        landlock: LandlockSpec {
+            fs_handled: landlock.fs_handled,
+            net_handled: landlock.net_handled,
+            scoped: landlock.scoped,
+            fs_rules: &fs_rules,
+            net_rules: &net_rules,
+        },
     });
     ops.descriptions
         .push(format!("starting {:?}", cfg.command[0]));
@@ -259,6 +309,12 @@ pub fn compile(cfg: &Config, host: &HostRoot, seccomp: &Programs) -> Result<Comp
     Ok(CompiledPlan {
         bytes,
         descriptions: ops.descriptions,
+        landlock_origins: landlock
+            .fs_rules
+            .iter()
+            .map(|r| r.origin.clone())
+            .chain(landlock.net_rules.iter().map(|r| r.origin.clone()))
+            .collect(),
     })
 }
 

@@ -5,6 +5,7 @@ use nucleus_shared::plan::{Op, Plan};
 use super::default_root::Entry;
 use super::*;
 use crate::cli::RunArgs;
+use crate::landlock::Ruleset;
 
 fn config(rootfs: Option<&str>, extra: impl FnOnce(&mut RunArgs)) -> Config {
     let mut a = RunArgs {
@@ -73,6 +74,7 @@ fn rootfs_plan_builds_everything_before_pivoting_and_execs_last() {
             &config(Some(dir.to_str().unwrap()), |_| {}),
             &HostRoot::default(),
             &Programs::default(),
+            &Ruleset::default(),
         )
         .unwrap(),
     );
@@ -98,14 +100,30 @@ fn rootfs_rw_skips_the_read_only_remount_and_host_network_skips_loopback() {
         a.rootfs_rw = true;
         a.network = "host".into();
     });
-    let n = names(&compile(&cfg, &HostRoot::default(), &Programs::default()).unwrap());
+    let n = names(
+        &compile(
+            &cfg,
+            &HostRoot::default(),
+            &Programs::default(),
+            &Ruleset::default(),
+        )
+        .unwrap(),
+    );
     assert!(!n.contains(&"remount-root".to_owned()));
     assert!(!n.contains(&"lo".to_owned()));
 }
 
 #[test]
 fn default_root_shares_host_dirs_read_only_and_recreates_links() {
-    let n = names(&compile(&config(None, |_| {}), &host(), &Programs::default()).unwrap());
+    let n = names(
+        &compile(
+            &config(None, |_| {}),
+            &host(),
+            &Programs::default(),
+            &Ruleset::default(),
+        )
+        .unwrap(),
+    );
     assert_eq!(n[1], "root-tmpfs");
     assert!(n.contains(&format!("bind usr {}", flags::RDONLY | flags::NODEV)));
     assert!(n.contains(&"symlink bin".to_owned()));
@@ -123,7 +141,7 @@ fn volumes_and_tmpfs_come_after_the_base_mounts() {
         a.volumes = vec![format!("{}:/data:ro", dir.display())];
         a.tmpfs = vec!["/scratch:size=1m".into()];
     });
-    let plan = compile(&cfg, &host(), &Programs::default()).unwrap();
+    let plan = compile(&cfg, &host(), &Programs::default(), &Ruleset::default()).unwrap();
     let n = names(&plan);
     let bind = pos(&n, &format!("bind data {}", flags::RDONLY));
     assert!(pos(&n, "mount tmpfs tmp") < bind);

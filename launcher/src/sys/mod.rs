@@ -2,5 +2,6 @@
 #![allow(unsafe_code)]
 
 pub mod clone;
+pub mod landlock;
 pub mod memfd;
 pub mod signals;

@@ -24,7 +24,10 @@ pub mod flags {
     pub const NOSUID: u32 = 1 << 1;
     pub const NODEV: u32 = 1 << 2;
     pub const NOEXEC: u32 = 1 << 3;
-    pub const ALL: u32 = RDONLY | NOSUID | NODEV | NOEXEC;
+    /// Not a mount flag: the target may not be reached through any symlink (for the mounts
+    /// the sandbox itself relies on: `/proc`, `/dev`, `/tmp`).
+    pub const NOFOLLOW: u32 = 1 << 4;
+    pub const ALL: u32 = RDONLY | NOSUID | NODEV | NOEXEC | NOFOLLOW;
 }
 
 /// One step of the plan.
