@@ -8,6 +8,7 @@ packages=(
     crun runc bubblewrap runsc        # the peers we are measured against
     golang-github-containers-common   # Docker/Podman's default seccomp profile
     python3                           # the benchmark report
+    libcap2-bin                       # setcap, for the file-capabilities test
 )
 
 missing=()
