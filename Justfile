@@ -12,6 +12,10 @@ run *ARGS:
 test:
     scripts/test.sh
 
+# Resource limits on pure cgroup v2, under qemu (Linux 6.1 and 7.3 by default).
+test-cgroup-v2 *KERNELS:
+    scripts/test-cgroup-v2.sh {{KERNELS}}
+
 # Startup latency, memory and size against the peers; --smoke for a quick pass.
 bench *ARGS:
     scripts/bench.sh {{ARGS}}

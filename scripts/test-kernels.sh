@@ -23,29 +23,11 @@ kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(5.10 6.1 6.12 7.3)
 read -r -a tests <<<"${TESTS:-landlock}"
 
-# kernel-vm installs qemu from bookworm-backports through an index that also holds trixie, and
-# apt then wants trixie's libc; an index of bookworm alone resolves. Only on a Debian 12 host
-# without qemu.
-install_qemu() {
-    command -v qemu-system-x86_64 >/dev/null && return 0
-    grep -q 'VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null || return 0
-    local d
-    d=$(mktemp -d)
-    mkdir -p "$d/lists/partial" "$d/parts"
-    for suite in bookworm bookworm-updates bookworm-backports; do
-        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
-    done >"$d/sources.list"
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main" >>"$d/sources.list"
-    local opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o "Dir::Etc::SourceParts=$d/parts"
-        -o "Dir::State::Lists=$d/lists")
-    echo "scripts/test-kernels.sh: installing qemu-system-x86 from bookworm-backports" >&2
-    apt-get "${opts[@]}" -q update >/dev/null 2>&1
-    apt-get "${opts[@]}" install -y -q --no-install-recommends --no-remove \
-        -t bookworm-backports qemu-system-x86 >"$d/install.log" 2>&1 ||
-        { tail -5 "$d/install.log" >&2; rm -rf "$d"; return 1; }
-    rm -rf "$d"
+# The tool installs qemu and downloads the kernels on first use (idempotent, fast once done).
+bash "$KVM/setup.sh" "${kernels[@]}" >/dev/null || {
+    echo "scripts/test-kernels.sh: kernel-vm setup failed for ${kernels[*]}" >&2
+    exit 1
 }
-install_qemu || exit 1
 
 cargo build --workspace --bins || exit 1
 bins=()
@@ -61,7 +43,8 @@ done
 
 # The test binaries find the launcher and the probe by their build paths: share target/ at the
 # same path in the guest. One boot per kernel runs every binary.
-script='rc=0; for b in "$@"; do "$b" --test-threads=2 || rc=1; done; exit $rc'
+launch="$PWD/target/debug/nucleus-launch"
+script='rc=0; "$0" doctor | grep -i landlock; for b in "$@"; do "$b" --test-threads=2 || rc=1; done; exit $rc'
 env_args=()
 [ -n "${NUCLEUS_MUST_WORK:-}" ] && env_args+=(--env "NUCLEUS_MUST_WORK=$NUCLEUS_MUST_WORK")
 mkdir -p target/kernels
@@ -70,8 +53,19 @@ for k in "${kernels[@]}"; do
     log=target/kernels/$k.log
     start=$(date +%s)
     bash "$KVM/run.sh" --kernel "$k" --share "$PWD/target:$PWD/target:ro" "${env_args[@]}" \
-        --timeout 900 -- sh -c "$script" sh "${bins[@]}" >"$log" 2>&1
+        --timeout 900 -- sh -c "$script" "$launch" "${bins[@]}" >"$log" 2>&1
     rc=$?
+    # doctor must report what this kernel's Landlock can do.
+    case $k in
+        5.10) want='MISSING +Landlock' ;;
+        6.1) want='partial +Landlock +ABI 2 ' ;;
+        6.12) want='ok +Landlock +ABI 6$' ;;
+        *) want='ok +Landlock +ABI [0-9]+$' ;;
+    esac
+    if ! grep -Eq "^$want" "$log"; then
+        echo "kernel $k: doctor's Landlock line does not match /$want/" >>"$log"
+        rc=1
+    fi
     secs=$(($(date +%s) - start))
     summary=$(grep -h '^test result:' "$log" | awk '{p += $4; f += $6} END {printf "%d passed, %d failed", p, f}')
     if [ $rc -eq 0 ]; then

@@ -20,6 +20,10 @@ cargo clippy --manifest-path init/Cargo.toml -- -D warnings
 cargo build --workspace --bins
 mkdir -p target
 cargo test --workspace --lib --bins --tests 2>&1 | tee target/test.log
+# Resource limits on pure cgroup v2 (6.1 and 7.3 under qemu): about 40 s.
+scripts/test-cgroup-v2.sh
+# Landlock and doctor on 5.10 (no Landlock), 6.1 (ABI 2), 6.12 (ABI 6), 7.3 (ABI 11): ~3 min.
+scripts/test-kernels.sh
 scripts/bench.sh --smoke
 
 # One closing line for the whole run, summed over every test binary.

@@ -55,7 +55,7 @@ fn main() -> ! {
     let mut state = setup::State::default();
     for (index, op) in plan.ops() {
         if let Op::Exec(process) = op {
-            let pid = workload::spawn(&process, index);
+            let (pid, gate) = workload::spawn(&process, index);
             // PID 1 now only waits, reaps and forwards: it keeps just the capability to signal,
             // and its own filter allows just those calls.
             let confined =
@@ -64,6 +64,9 @@ fn main() -> ! {
                 report::send(Step::InitSeccomp, index, e.raw_os_error() as u32);
                 let _ = sys::signals::send(pid, 9);
             }
+            // Lets the workload child go on (close_range: the one way to close that init's
+            // own filter allows).
+            sys::fds::close(rustix::fd::IntoRawFd::into_raw_fd(gate) as u32);
             sys::fds::close(STATUS_FD);
             reaper::run(pid)
         }

@@ -6,7 +6,9 @@ use core::ffi::CStr;
 use crate::sys::{Fork, exit_group};
 use nucleus_shared::plan::{MAX_ARGS, Process};
 use nucleus_shared::status::{StatusRecord, Step};
+use rustix::fd::OwnedFd;
 use rustix::io::Errno;
+use rustix::pipe::PipeFlags;
 use rustix::process::Pid;
 
 use crate::setup::path::PathBuf;
@@ -21,10 +23,21 @@ const NOT_FOUND: i32 = 127;
 const NOT_EXECUTABLE: i32 = 126;
 
 /// Forks; the child never returns. A failed fork is reported like any setup step.
-pub fn spawn(p: &Process<'_>, op: u16) -> Pid {
+///
+/// The child first waits until PID 1 has confined itself (its end of `gate` closed), so the
+/// workload never runs next to a PID 1 that still holds capabilities or no filter.
+pub fn spawn(p: &Process<'_>, op: u16) -> (Pid, OwnedFd) {
+    let (gate_rd, gate_wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
+        .unwrap_or_else(|e| report::fail(Step::Fork, op, e));
     match sys::fork() {
-        Ok(Fork::Child) => child(p, op),
-        Ok(Fork::ParentOf(pid)) => pid,
+        Ok(Fork::Child) => {
+            drop(gate_wr);
+            let mut byte = [0u8; 1];
+            while let Err(Errno::INTR) | Ok(1..) = rustix::io::read(&gate_rd, &mut byte) {}
+            drop(gate_rd);
+            child(p, op)
+        }
+        Ok(Fork::ParentOf(pid)) => (pid, gate_wr),
         Err(e) => report::fail(Step::Fork, op, e),
     }
 }
@@ -45,7 +58,7 @@ fn child(p: &Process<'_>, op: u16) -> ! {
     sys::fds::close_range(3, STATUS_FD - 1);
     sys::fds::close_from(STATUS_FD + 1);
     for (i, rl) in p.rlimits.iter().enumerate() {
-        sys::rlimit::set(&rl).unwrap_or_else(|e| fail_at(Step::Rlimit, i, e));
+        sys::rlimit::raise_hard(&rl).unwrap_or_else(|e| fail_at(Step::Rlimit, i, e));
     }
     // Built while every rule path can still be opened, whatever user the workload runs as;
     // enforced after the working directory is entered, which Landlock may not allow reading.
@@ -56,6 +69,11 @@ fn child(p: &Process<'_>, op: u16) -> ! {
     landlock
         .restrict()
         .unwrap_or_else(|e| fail_at(Step::Landlock, usize::from(StatusRecord::NO_OP), e));
+    // After Landlock, which needs fds of its own: a small RLIMIT_NOFILE must not stop it.
+    // Only lowering is left to do here, which needs no capability.
+    for (i, rl) in p.rlimits.iter().enumerate() {
+        sys::rlimit::set(&rl).unwrap_or_else(|e| fail_at(Step::Rlimit, i, e));
+    }
     // Last: from here on only execve (and, if it fails, write and exit) must be allowed.
     sys::seccomp::install(&p.seccomp).unwrap_or_else(|e| fail(Step::Seccomp, e));
 

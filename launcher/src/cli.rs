@@ -14,7 +14,10 @@ pub struct RunArgs {
     pub volumes: Vec<String>,
     pub tmpfs: Vec<String>,
     pub network: String,
-    pub seccomp: String,
+    /// `None`: the policy file's, else `default`.
+    pub seccomp: Option<String>,
+    /// A profile from the policy file, as JSON text.
+    pub seccomp_inline: Option<String>,
     pub seccomp_allow: Vec<String>,
     pub seccomp_trace: Option<String>,
     pub seccomp_log_denied: bool,
@@ -32,6 +35,10 @@ pub struct RunArgs {
     pub landlock_exec: Vec<String>,
     pub landlock_bind: Vec<String>,
     pub landlock_connect: Vec<String>,
+    /// `--name` and the resource limits (`crate::cgroup::cli`).
+    pub cgroup: crate::cgroup::cli::CgroupArgs,
+    pub policy: Option<String>,
+    pub policy_sha256: Option<String>,
     pub command: Vec<String>,
 }
 
@@ -49,6 +56,7 @@ pub enum Invocation {
     Doctor {
         json: bool,
     },
+    Stats(crate::cgroup::cli::StatsArgs),
 }
 
 fn seccomp_command() -> Command {
@@ -93,7 +101,11 @@ fn run_command() -> Command {
         .arg(Arg::new("network").long("network").value_name("MODE").default_value("none")
             .value_parser(["none", "host"])
             .help("none: a private network namespace with only loopback; host: the host's network"))
-        .arg(Arg::new("seccomp").long("seccomp").value_name("PROFILE").default_value("default")
+        .arg(Arg::new("policy").long("policy").value_name("FILE.json")
+            .help("Seccomp, Landlock, capabilities and rlimits from one file; options given here add to it or override it"))
+        .arg(Arg::new("policy-sha256").long("policy-sha256").value_name("HEX").requires("policy")
+            .help("Refuse to start unless the policy file has this SHA-256"))
+        .arg(Arg::new("seccomp").long("seccomp").value_name("PROFILE")
             .help("default: nucleus's deny-by-default filter; unconfined: none; or an OCI/Docker profile (JSON file)"))
         .arg(Arg::new("seccomp-allow").long("seccomp-allow").value_name("NAME,...").action(ArgAction::Append)
             .value_delimiter(',').help("Also allow these system calls (e.g. io_uring_setup,io_uring_enter)"))
@@ -127,6 +139,7 @@ fn run_command() -> Command {
             .help("Allow connecting to this TCP port; with any --landlock-bind/--landlock-connect, other ports are denied"))
         .arg(Arg::new("ulimit").long("ulimit").value_name("NAME=SOFT[:HARD]").action(ArgAction::Append)
             .help("A resource limit (nofile, nproc, core, stack, ...; \"unlimited\" allowed)"))
+        .args(crate::cgroup::cli::run_args())
         .arg(Arg::new("command").value_name("CMD").required(true).num_args(1..).trailing_var_arg(true)
             .value_parser(value_parser!(String)).help("The command and its arguments, after --"))
 }
@@ -142,6 +155,7 @@ pub fn command() -> Command {
             .help("Diagnostics on stderr (default: warn; also NUCLEUS_LOG)"))
         .subcommand(run_command())
         .subcommand(seccomp_command())
+        .subcommand(crate::cgroup::cli::stats_command())
         .subcommand(
             Command::new("doctor")
                 .about("What this host supports, and what each missing piece means for a sandbox")
@@ -169,7 +183,10 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             volumes: strings(m, "volume"),
             tmpfs: strings(m, "tmpfs"),
             network: m.get_one::<String>("network").cloned().unwrap_or_default(),
-            seccomp: m.get_one::<String>("seccomp").cloned().unwrap_or_default(),
+            seccomp: m.get_one::<String>("seccomp").cloned(),
+            seccomp_inline: None,
+            policy: m.get_one::<String>("policy").cloned(),
+            policy_sha256: m.get_one::<String>("policy-sha256").cloned(),
             seccomp_allow: strings(m, "seccomp-allow"),
             seccomp_trace: m.get_one::<String>("seccomp-trace").cloned(),
             seccomp_log_denied: m.get_flag("seccomp-log-denied"),
@@ -186,6 +203,7 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             landlock_exec: strings(m, "landlock-exec"),
             landlock_bind: strings(m, "landlock-bind"),
             landlock_connect: strings(m, "landlock-connect"),
+            cgroup: crate::cgroup::cli::from_matches(m),
             command: strings(m, "command"),
         })),
         Some(("seccomp", m)) => match m.subcommand() {
@@ -203,6 +221,7 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
         Some(("doctor", m)) => Invocation::Doctor {
             json: m.get_flag("json"),
         },
+        Some(("stats", m)) => Invocation::Stats(crate::cgroup::cli::stats_from_matches(m)),
         _ => unreachable!("clap requires a known subcommand"),
     }
 }

@@ -152,9 +152,36 @@ pub fn checks() -> Vec<Check> {
     all
 }
 
-/// Checks contributed by other modules (Landlock, cgroups) once they exist.
+/// The Landlock ABI from which every right and scope nucleus asks for by default exists.
+const LANDLOCK_FULL_ABI: u32 = 6;
+
+fn landlock() -> Check {
+    use crate::landlock::Kernel;
+    let (status, detail) = match Kernel::probe() {
+        Kernel::Abi(n) if n >= LANDLOCK_FULL_ABI => ("ok", format!("ABI {n}")),
+        Kernel::Abi(n) => (
+            "partial",
+            format!("ABI {n} (TCP port rules need ABI 4, scoping ABI 6)"),
+        ),
+        Kernel::Disabled => (
+            "missing",
+            "built but disabled (add landlock to the lsm= boot parameter)".into(),
+        ),
+        Kernel::NotBuilt => ("missing", "not in this kernel".into()),
+    };
+    Check {
+        name: "Landlock",
+        status,
+        detail,
+        meaning: "best effort enforces less (the run reports what); --landlock-require refuses to start",
+    }
+}
+
+/// Checks contributed by other modules: Landlock, cgroups.
 fn extra_checks() -> Vec<Check> {
-    Vec::new()
+    let mut checks = vec![landlock()];
+    checks.extend(crate::cgroup::doctor::checks());
+    checks
 }
 
 pub fn render_table(checks: &[Check]) -> String {

@@ -3,6 +3,7 @@
 
 mod audit;
 mod backend;
+mod cgroup;
 mod cli;
 mod config;
 mod doctor;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
             allow,
         } => seccomp_explain(&profile, call.as_deref(), &allow),
         cli::Invocation::SeccompGenerate { traces, output } => seccomp_generate(&traces, &output),
+        cli::Invocation::Stats(args) => cgroup::stats::run(&args),
         cli::Invocation::Doctor { json } => {
             let checks = doctor::checks();
             print!(

@@ -33,8 +33,8 @@ ROWS=(
 # nucleus isolation levels, cumulative. A level not built yet has '-' as its command and is
 # printed as "not yet"; when it lands, replace the '-' by its command line.
 NUCLEUS_ROWS=(
-    "nucleus-ns|nucleus: namespaces only|$LAUNCH run --seccomp unconfined --landlock off --rootfs $ROOTFS -- /bin/true"
-    "nucleus-cgroup|nucleus: + cgroup limits|-"
+    "nucleus-ns|nucleus: namespaces only|$LAUNCH run --seccomp unconfined --landlock off --cgroup-manager none --rootfs $ROOTFS -- /bin/true"
+    "nucleus-cgroup|nucleus: + cgroup limits|$LAUNCH run --seccomp unconfined --landlock off --memory 256m --pids-limit 1024 --cpus 1 --rootfs $ROOTFS -- /bin/true"
     "nucleus-seccomp|nucleus: + seccomp default|$LAUNCH run --landlock off --rootfs $ROOTFS -- /bin/true"
     "nucleus-landlock|nucleus: + Landlock|$LAUNCH run --rootfs $ROOTFS -- /bin/true"
     "nucleus-full|nucleus: full default|-"

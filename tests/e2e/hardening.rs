@@ -989,3 +989,14 @@ fn the_same_holds_in_a_user_namespace() {
     let out = ok(in_rootfs(&root, &opts, &["socket", "2", "3", "1"]));
     assert_eq!(out.value("socket"), "ok", "{out}");
 }
+
+#[test]
+fn a_tiny_nofile_limit_still_starts_under_landlock() {
+    if skip_unless_root() {
+        return;
+    }
+    // Landlock's ruleset needs fds while the sandbox is set up; the limit applies after.
+    let root = TempRoot::with_probe("ulimit-tiny");
+    let out = in_rootfs(&root, &["--ulimit", "nofile=4"], &["rlimit", "nofile"]);
+    assert_eq!((out.code, out.value("rlimit nofile")), (0, "4:4"), "{out}");
+}

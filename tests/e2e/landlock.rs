@@ -54,7 +54,7 @@ fn assert_ok_with_rules(out: &Outcome) {
     }
 }
 
-/// The `Landlock: ...` line of a run with `--log-level info`.
+/// The `Landlock: ...` line of a run with `--log-level debug`.
 fn report_line(out: &Outcome) -> &str {
     out.stderr
         .lines()
@@ -229,7 +229,7 @@ fn the_report_matches_the_kernel() {
     }
     let root = TempRoot::with_probe("ll-report");
     let abi = abi();
-    let out = in_rootfs(&root, &["--log-level", "info"], &["pid"]);
+    let out = in_rootfs(&root, &["--log-level", "debug"], &["pid"]);
     assert_eq!(out.code, 0, "{out}");
     let line = report_line(&out);
     match abi {
@@ -250,6 +250,9 @@ fn the_report_matches_the_kernel() {
         abi >= 6,
         "scoping from ABI 6: {line}"
     );
+    // Less than everything is said at info level, everything at debug level.
+    let out = in_rootfs(&root, &["--log-level", "info"], &["pid"]);
+    assert_eq!(out.stderr.contains("Landlock: "), abi < 10, "{out}");
     // Nothing on stderr at the default level when no Landlock option was given.
     let out = in_rootfs(&root, &[], &["pid"]);
     out.assert_ok();

@@ -4,6 +4,7 @@
 //! assert on exact values. It refuses to run anywhere but inside a nucleus sandbox: several
 //! verbs (`orphans`, `kill-self`, `write`) would be unwelcome on a developer's host.
 
+mod cgroups;
 mod files;
 mod info;
 mod landlock;
@@ -120,6 +121,18 @@ fn run(verb: &str, rest: &[String]) -> Result<ExitCode, String> {
         "signal" => landlock::signal(one(rest, "PID")?),
         "abstract-connect" => landlock::abstract_connect(one(rest, "NAME")?),
         "abstract-self" => landlock::abstract_self(one(rest, "NAME")?),
+        "forkbomb" => cgroups::forkbomb(number(rest, "MAX")?),
+        "hog" => cgroups::hog(number(rest, "MIB")?),
+        "hold" => cgroups::hold(
+            number(rest, "MIB")?,
+            number(rest.get(1..).unwrap_or(&[]), "SECS")?,
+        ),
+        "spin" => cgroups::spin(number(rest, "MILLIS")?),
+        "mknod-open" => cgroups::mknod_open(
+            one(rest, "PATH")?,
+            number(rest.get(1..).unwrap_or(&[]), "MAJOR")?,
+            number(rest.get(2..).unwrap_or(&[]), "MINOR")?,
+        ),
         other => return Err(format!("unknown verb {other:?}")),
     }
     .map_err(|e| e.to_string())

@@ -1025,3 +1025,49 @@ pub fn probe_signal(pid: libc::pid_t) -> io::Result<()> {
     // SAFETY: kill takes no pointers; signal 0 delivers nothing to any process.
     check(unsafe { libc::kill(pid, 0) }).map(drop)
 }
+
+/// Forks a child that sleeps for `pause` and exits; returns its pid. Called while the probe is
+/// single-threaded.
+pub fn fork_sleeper(pause: Duration) -> io::Result<libc::pid_t> {
+    let ts = libc::timespec {
+        tv_sec: pause.as_secs() as libc::time_t,
+        tv_nsec: pause.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: the probe is single-threaded here; the child only calls the async-signal-safe
+    // nanosleep and _exit with `ts`, copied into it, and never returns into Rust code.
+    let pid = check(unsafe { libc::fork() })?;
+    if pid == 0 {
+        // SAFETY: as above.
+        unsafe {
+            libc::nanosleep(&ts, std::ptr::null_mut());
+            libc::_exit(0)
+        }
+    }
+    Ok(pid)
+}
+
+/// SIGKILL to each of the probe's own children in `pids`, then reaps them.
+pub fn kill_and_reap(pids: &[libc::pid_t]) {
+    for &pid in pids {
+        // SAFETY: kill takes no pointers; `pid` is a child of ours that has not been reaped,
+        // so the number cannot belong to another process.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    for &pid in pids {
+        let _ = reap(pid);
+    }
+}
+
+/// mknod(path, S_IFCHR | 0600, major:minor).
+pub fn mknod_char(path: &str, major: u32, minor: u32) -> io::Result<()> {
+    let p = c_path(path)?;
+    // SAFETY: `p` is a NUL-terminated path living across the call; mknod reads only it.
+    check(unsafe {
+        libc::mknod(
+            p.as_ptr(),
+            libc::S_IFCHR | 0o600,
+            libc::makedev(major, minor),
+        )
+    })
+    .map(drop)
+}

@@ -31,3 +31,29 @@ pub fn set(r: &Rlimit) -> Result<(), Errno> {
     }
     .map(drop)
 }
+
+/// Raises only the hard limit to `r.hard` when it is above the current one, leaving the soft
+/// limit as it is: done while the capability to raise still exists, before the final values
+/// (which may be far smaller) are set at the end of setup.
+pub fn raise_hard(r: &Rlimit) -> Result<(), Errno> {
+    let mut old = Rlimit64 { cur: 0, max: 0 };
+    // SAFETY: `old` is a valid, writable rlimit64 for the kernel to fill; no new value is
+    // passed (null).
+    unsafe {
+        syscall4(
+            __NR_prlimit64,
+            0,
+            r.resource as usize,
+            0,
+            &raw mut old as usize,
+        )
+    }?;
+    if r.hard <= old.max {
+        return Ok(());
+    }
+    set(&Rlimit {
+        resource: r.resource,
+        soft: old.cur,
+        hard: r.hard,
+    })
+}

@@ -65,10 +65,29 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     // Before the clone: the sandbox must inherit the watcher's audit session, and no record
     // may arrive before we listen.
     let mut watcher = cfg.seccomp_watch.clone().and_then(Watcher::open);
-    let init = start_init(namespace_flags(cfg), &plan.bytes, cfg.userns.as_ref())?;
+    // Removed again on every way out (Sandbox's Drop), or by the next start if we are killed.
+    let cgroup = crate::cgroup::setup(&cfg.cgroup)?;
+    let init = start_init(
+        namespace_flags(cfg),
+        &plan.bytes,
+        cfg.userns.as_ref(),
+        cgroup.as_ref(),
+    )?;
     tracing::debug!("nucleus-init started");
 
     let (status, record) = supervise(&init.pidfd, &init.status_rd, &signals, watcher.as_mut())?;
+    let join_failure = record
+        .as_ref()
+        .zip(cgroup.as_ref())
+        .and_then(|(r, c)| c.join_error(r));
+    // init is gone, and its pid namespace with it: end the cgroups before anything else.
+    let ending = cgroup.map(crate::cgroup::Sandbox::finish);
+    if let Some(e) = join_failure {
+        return Err(e);
+    }
+    if let Some(msg) = ending.and_then(|e| e.oom_message(status)) {
+        eprintln!("nucleus-launch: {msg}");
+    }
     if let Some(w) = watcher {
         w.finish()?;
     }
@@ -84,10 +103,15 @@ struct Started {
     status_rd: OwnedFd,
 }
 
-/// Clones init into new namespaces (`ns_flags`), writes its user namespace's id maps (if
-/// any), then hands it `plan`. init blocks reading the plan, so nothing it does can come
-/// before its ids are mapped.
-fn start_init(ns_flags: u64, plan: &[u8], userns: Option<&UserNs>) -> Result<Started, Error> {
+/// Clones init into new namespaces (`ns_flags`) and into its cgroup (if any), writes its user
+/// namespace's id maps (if any), then hands it `plan`. init blocks reading the plan, so
+/// nothing it does can come before its ids are mapped and it is in its cgroups.
+fn start_init(
+    ns_flags: u64,
+    plan: &[u8],
+    userns: Option<&UserNs>,
+    cgroup: Option<&crate::cgroup::Sandbox>,
+) -> Result<Started, Error> {
     let high = |fd| {
         sys::clone::above_contract(fd).map_err(|e| Error::io("arranging fds for nucleus-init", e))
     };
@@ -97,11 +121,12 @@ fn start_init(ns_flags: u64, plan: &[u8], userns: Option<&UserNs>) -> Result<Sta
         .map_err(|e| Error::io("creating the plan pipe", e.into()))?;
     let (status_rd, status_wr) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
         .map_err(|e| Error::io("creating the status pipe", e.into()))?;
-    let (init, plan_rd) = (high(init)?, high(plan_rd)?);
+    let (init, plan_rd, plan_wr) = (high(init)?, high(plan_rd)?, high(plan_wr)?);
     let (status_rd, status_wr) = (high(status_rd)?, high(status_wr)?);
     let fds = ChildFds {
         init: init.as_fd(),
         plan: plan_rd.as_fd(),
+        plan_wr: plan_wr.as_fd(),
         status_rd: status_rd.as_fd(),
         status_wr: status_wr.as_fd(),
     };
@@ -111,9 +136,37 @@ fn start_init(ns_flags: u64, plan: &[u8], userns: Option<&UserNs>) -> Result<Sta
         } else {
             0
         };
-    let (pidfd, pid) = sys::clone::spawn_init(flags, &fds)
-        .map_err(|e| Error::io("creating the sandbox namespaces (clone3)", e))?;
-    drop((init, plan_rd, status_wr));
+    // v1 (and v2 before Linux 5.7): files the child writes itself into, first thing.
+    let join = match cgroup {
+        Some(c) if c.clone_into().is_none() => c
+            .join_files()?
+            .into_iter()
+            .map(high)
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    let join_fds: Vec<_> = join.iter().map(|f| f.as_fd()).collect();
+    let (placement, how) = match cgroup.map(|c| c.clone_into()) {
+        None => (sys::clone::Cgroup::Inherit, "the launcher's"),
+        Some(Some(fd)) => (
+            sys::clone::Cgroup::Into(fd),
+            "born in its own (CLONE_INTO_CGROUP)",
+        ),
+        Some(None) => (sys::clone::Cgroup::Join(&join_fds), "joined its own"),
+    };
+    let (pidfd, pid) = sys::clone::spawn_init(flags, &fds, placement).map_err(|e| {
+        let what = match cgroup {
+            Some(c) if c.clone_into().is_some() => format!(
+                "creating the sandbox namespaces in the cgroup {} (clone3)",
+                c.dirs()[0].path.display()
+            ),
+            _ => "creating the sandbox namespaces (clone3)".to_owned(),
+        };
+        Error::io(what, e)
+    })?;
+    drop((init, plan_rd, status_wr, join_fds));
+    drop(join);
+    tracing::debug!(pid, cgroup = how, "nucleus-init cloned");
     if let Some(ns) = userns {
         // On failure init reads an empty plan, refuses it and exits; nothing is left.
         userns::write_maps(pid, ns)?;
@@ -259,7 +312,7 @@ mod tests {
     /// Runs the real init binary with `plan` (no new namespaces: init must refuse the plan
     /// before touching anything) and returns its exit code and status record.
     fn refused(plan: &[u8]) -> (i32, Option<StatusRecord>) {
-        let init = start_init(0, plan, None).unwrap();
+        let init = start_init(0, plan, None, None).unwrap();
         let code = wait_exit(&init.pidfd).unwrap();
         let mut buf = [0u8; StatusRecord::LEN];
         let mut len = 0;

@@ -101,8 +101,18 @@ pub fn from_matches(m: &ArgMatches) -> CgroupArgs {
 pub fn stats_command() -> Command {
     Command::new("stats")
         .about("Show the resource use of a running sandbox, read from its cgroups")
-        .arg(Arg::new("id").value_name("ID").required(true).help("The sandbox's id (run --name)"))
-        .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON object instead of a table"))
+        .arg(
+            Arg::new("id")
+                .value_name("ID")
+                .required(true)
+                .help("The sandbox's id (run --name)"),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("One JSON object instead of a table"),
+        )
         .args(placement_args())
 }
 

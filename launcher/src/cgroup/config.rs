@@ -211,17 +211,20 @@ pub fn online_cpus() -> u64 {
     std::fs::read_to_string("/sys/devices/system/cpu/online")
         .ok()
         .and_then(|s| parse(&s))
-        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get() as u64))
+        .or_else(|| {
+            std::thread::available_parallelism()
+                .ok()
+                .map(|n| n.get() as u64)
+        })
         .unwrap_or(1)
 }
 
+/// What a path is: (a block device, major, minor).
+pub type StatDevice = dyn Fn(&str) -> Result<(bool, u32, u32), std::io::Error>;
+
 /// `PATH:RATE` of a `--device-*` option; `stat` gives a path's (is a block device, major,
 /// minor), so that tests need no real disk.
-fn throttle(
-    kind: ThrottleKind,
-    raw: &str,
-    stat: &dyn Fn(&str) -> Result<(bool, u32, u32), std::io::Error>,
-) -> Result<Throttle, Error> {
+fn throttle(kind: ThrottleKind, raw: &str, stat: &StatDevice) -> Result<Throttle, Error> {
     let option = kind.option();
     let Some((path, rate)) = raw.rsplit_once(':') else {
         return Err(bad(option, raw, "expected PATH:RATE"));
@@ -259,7 +262,8 @@ fn throttle(
 
 fn stat_device(path: &str) -> Result<(bool, u32, u32), std::io::Error> {
     let st = rustix::fs::stat(path)?;
-    let block = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::BlockDevice;
+    let block =
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::BlockDevice;
     Ok((
         block,
         rustix::fs::major(st.st_rdev),
@@ -272,11 +276,7 @@ pub fn resolve(a: &CgroupArgs) -> Result<Settings, Error> {
     resolve_with(a, online_cpus(), &stat_device)
 }
 
-pub fn resolve_with(
-    a: &CgroupArgs,
-    cpus: u64,
-    stat: &dyn Fn(&str) -> Result<(bool, u32, u32), std::io::Error>,
-) -> Result<Settings, Error> {
+pub fn resolve_with(a: &CgroupArgs, cpus: u64, stat: &StatDevice) -> Result<Settings, Error> {
     let (name, named) = match &a.name {
         Some(n) => (id::validate(n)?, true),
         None => (id::generate(), false),
@@ -337,10 +337,7 @@ pub fn resolve_with(
             return Err(bad(
                 "--memory-reservation",
                 raw,
-                format!(
-                    "must not be above --memory ({})",
-                    units::human_bytes(m)
-                ),
+                format!("must not be above --memory ({})", units::human_bytes(m)),
             ));
         }
         l.memory_reservation = Some(r);
@@ -385,7 +382,11 @@ pub fn resolve_with(
         l.pids = match n {
             -1 | 0 => None,
             n if n < 0 => {
-                return Err(bad("--pids-limit", raw, "-1 or 0 for unlimited, else at least 2"));
+                return Err(bad(
+                    "--pids-limit",
+                    raw,
+                    "-1 or 0 for unlimited, else at least 2",
+                ));
             }
             n if (n as u64) < MIN_PIDS => {
                 return Err(bad(
@@ -520,20 +521,57 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_option() {
-        let cases: Vec<(Box<dyn Fn(&mut CgroupArgs)>, &str)> = vec![
-            (Box::new(|a| a.memory = Some("-1".into())), "--memory \"-1\": not a size"),
-            (Box::new(|a| a.memory = Some("1m".into())), "below the minimum of 6 MiB"),
-            (Box::new(|a| a.memory = Some("lots".into())), "--memory \"lots\""),
-            (Box::new(|a| a.cpus = Some("0".into())), "--cpus \"0\": must be more than 0"),
-            (Box::new(|a| a.cpus = Some("-1".into())), "--cpus \"-1\": not a number"),
-            (Box::new(|a| a.cpus = Some("0.001".into())), "the smallest is 0.01"),
-            (Box::new(|a| a.cpus = Some("3".into())), "only 2 CPUs online"),
-            (Box::new(|a| a.pids_limit = Some("abc".into())), "--pids-limit \"abc\": not a whole number"),
+        type Case = (Box<dyn Fn(&mut CgroupArgs)>, &'static str);
+        let cases: Vec<Case> = vec![
+            (
+                Box::new(|a| a.memory = Some("-1".into())),
+                "--memory \"-1\": not a size",
+            ),
+            (
+                Box::new(|a| a.memory = Some("1m".into())),
+                "below the minimum of 6 MiB",
+            ),
+            (
+                Box::new(|a| a.memory = Some("lots".into())),
+                "--memory \"lots\"",
+            ),
+            (
+                Box::new(|a| a.cpus = Some("0".into())),
+                "--cpus \"0\": must be more than 0",
+            ),
+            (
+                Box::new(|a| a.cpus = Some("-1".into())),
+                "--cpus \"-1\": not a number",
+            ),
+            (
+                Box::new(|a| a.cpus = Some("0.001".into())),
+                "the smallest is 0.01",
+            ),
+            (
+                Box::new(|a| a.cpus = Some("3".into())),
+                "only 2 CPUs online",
+            ),
+            (
+                Box::new(|a| a.pids_limit = Some("abc".into())),
+                "--pids-limit \"abc\": not a whole number",
+            ),
             (Box::new(|a| a.pids_limit = Some("1".into())), "at least 2"),
-            (Box::new(|a| a.pids_limit = Some("-5".into())), "--pids-limit \"-5\""),
-            (Box::new(|a| a.cpu_shares = Some("1".into())), "between 2 and 262144"),
-            (Box::new(|a| a.blkio_weight = Some("5".into())), "between 10 and 1000"),
-            (Box::new(|a| a.memory_swap = Some("1g".into())), "needs --memory"),
+            (
+                Box::new(|a| a.pids_limit = Some("-5".into())),
+                "--pids-limit \"-5\"",
+            ),
+            (
+                Box::new(|a| a.cpu_shares = Some("1".into())),
+                "between 2 and 262144",
+            ),
+            (
+                Box::new(|a| a.blkio_weight = Some("5".into())),
+                "between 10 and 1000",
+            ),
+            (
+                Box::new(|a| a.memory_swap = Some("1g".into())),
+                "needs --memory",
+            ),
             (
                 Box::new(|a| {
                     a.memory = Some("1g".into());
@@ -548,16 +586,43 @@ mod tests {
                 }),
                 "must not be above --memory",
             ),
-            (Box::new(|a| a.device_read_bps = vec!["/dev/null:1m".into()]), "not a block device"),
-            (Box::new(|a| a.device_read_bps = vec!["/dev/nope:1m".into()]), "/dev/nope: No such file"),
-            (Box::new(|a| a.device_read_bps = vec!["sda:1m".into()]), "absolute path"),
-            (Box::new(|a| a.device_read_iops = vec!["/dev/sda:1k".into()]), "whole number of operations"),
-            (Box::new(|a| a.device_write_bps = vec!["/dev/sda".into()]), "expected PATH:RATE"),
-            (Box::new(|a| a.device_write_bps = vec!["/dev/sda:0".into()]), "more than 0"),
-            (Box::new(|a| a.name = Some("../etc".into())), "--name \"../etc\""),
+            (
+                Box::new(|a| a.device_read_bps = vec!["/dev/null:1m".into()]),
+                "not a block device",
+            ),
+            (
+                Box::new(|a| a.device_read_bps = vec!["/dev/nope:1m".into()]),
+                "/dev/nope: No such file",
+            ),
+            (
+                Box::new(|a| a.device_read_bps = vec!["sda:1m".into()]),
+                "absolute path",
+            ),
+            (
+                Box::new(|a| a.device_read_iops = vec!["/dev/sda:1k".into()]),
+                "whole number of operations",
+            ),
+            (
+                Box::new(|a| a.device_write_bps = vec!["/dev/sda".into()]),
+                "expected PATH:RATE",
+            ),
+            (
+                Box::new(|a| a.device_write_bps = vec!["/dev/sda:0".into()]),
+                "more than 0",
+            ),
+            (
+                Box::new(|a| a.name = Some("../etc".into())),
+                "--name \"../etc\"",
+            ),
             (Box::new(|a| a.parent = Some("/".into())), "below the root"),
-            (Box::new(|a| a.parent = Some("a/../b".into())), "'..' is not allowed"),
-            (Box::new(|a| a.manager = Some("v3".into())), "expected auto, v1, v2 or none"),
+            (
+                Box::new(|a| a.parent = Some("a/../b".into())),
+                "'..' is not allowed",
+            ),
+            (
+                Box::new(|a| a.manager = Some("v3".into())),
+                "expected auto, v1, v2 or none",
+            ),
             (
                 Box::new(|a| {
                     a.manager = Some("none".into());

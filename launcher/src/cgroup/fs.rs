@@ -16,9 +16,18 @@ pub fn write(path: &Path, value: &str) -> io::Result<()> {
     f.write_all(value.as_bytes())
 }
 
+/// A small kernel file (procfs and cgroupfs give no size, so std's reader starts with 32
+/// bytes and grows: a read call per doubling) in 4 KiB reads.
+pub fn read_small(path: &Path) -> io::Result<String> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(4096);
+    std::fs::File::open(path)?.read_to_end(&mut buf)?;
+    String::from_utf8(buf).map_err(|_| io::Error::from_raw_os_error(libc::EILSEQ))
+}
+
 /// The file's content without its trailing newline; None if it cannot be read.
 pub fn read(path: &Path) -> Option<String> {
-    let mut s = std::fs::read_to_string(path).ok()?;
+    let mut s = read_small(path).ok()?;
     while s.ends_with('\n') {
         s.pop();
     }

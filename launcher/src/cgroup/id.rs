@@ -40,8 +40,8 @@ pub fn validate(raw: &str) -> Result<String, Error> {
 /// A fresh id: 12 random hex digits, like docker's short ids.
 pub fn generate() -> String {
     let mut bytes = [0u8; 6];
-    let filled = rustix::rand::getrandom(&mut bytes, rustix::rand::GetRandomFlags::empty())
-        .unwrap_or(0);
+    let filled =
+        rustix::rand::getrandom(&mut bytes, rustix::rand::GetRandomFlags::empty()).unwrap_or(0);
     if filled < bytes.len() {
         // No entropy to be had: pid and time still make it unique on this host.
         let nanos = std::time::SystemTime::now()
@@ -79,7 +79,7 @@ impl Launcher {
 
 /// Field 22 (starttime) of `PROC/PID/stat`.
 pub fn start_time(proc: &Path, pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(proc.join(pid.to_string()).join("stat")).ok()?;
+    let stat = super::fs::read_small(&proc.join(pid.to_string()).join("stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces and ')'.
     let after = &stat[stat.rfind(')')? + 1..];
     after.split_whitespace().nth(19)?.parse().ok()
@@ -147,7 +147,9 @@ mod tests {
         let name = dir_name("my.box-1", l);
         assert_eq!(name, "my.box-1@4242.123456");
         assert_eq!(parse_dir_name(&name), Some(("my.box-1", l)));
-        for other in ["nucleus", "x@", "x@1", "x@a.b", "@1.2", "x@1.2.3", "../x@1.2"] {
+        for other in [
+            "nucleus", "x@", "x@1", "x@a.b", "@1.2", "x@1.2.3", "../x@1.2",
+        ] {
             assert_eq!(parse_dir_name(other), None, "{other:?}");
         }
     }
@@ -168,8 +170,20 @@ mod tests {
         let stat = "77 (a) b (c) S 1 77 77 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 9999 0 0";
         std::fs::write(dir.join("77/stat"), stat).unwrap();
         assert_eq!(start_time(&dir, 77), Some(9999));
-        assert!(Launcher { pid: 77, start: 9999 }.alive(&dir));
-        assert!(!Launcher { pid: 78, start: 9999 }.alive(&dir));
+        assert!(
+            Launcher {
+                pid: 77,
+                start: 9999
+            }
+            .alive(&dir)
+        );
+        assert!(
+            !Launcher {
+                pid: 78,
+                start: 9999
+            }
+            .alive(&dir)
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

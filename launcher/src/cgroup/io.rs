@@ -32,7 +32,10 @@ pub fn writes(
             ],
             Version::V2 => [
                 ("io.bfq.weight", weight.to_string()),
-                ("io.weight", format!("default {}", blkio_to_io_weight(weight))),
+                (
+                    "io.weight",
+                    format!("default {}", blkio_to_io_weight(weight)),
+                ),
             ],
         };
         match choice.into_iter().find(|(f, _)| has(f)) {
@@ -122,8 +125,7 @@ pub fn usage(v: Version, dir: &Path) -> Option<(u64, u64)> {
             }
         }
         Version::V1 => {
-            let text =
-                super::fs::read(&dir.join("blkio.throttle.io_service_bytes_recursive"))?;
+            let text = super::fs::read(&dir.join("blkio.throttle.io_service_bytes_recursive"))?;
             for line in text.lines() {
                 let f: Vec<&str> = line.split_whitespace().collect();
                 match f.as_slice() {

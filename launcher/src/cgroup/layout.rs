@@ -74,8 +74,8 @@ pub const SYS_FS_CGROUP: &str = "/sys/fs/cgroup";
 impl Found {
     /// Reads this process's view.
     pub fn probe() -> Self {
-        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let read = |p: &str| super::fs::read_small(Path::new(p)).unwrap_or_default();
+        let (mountinfo, cgroup) = (read("/proc/self/mountinfo"), read("/proc/self/cgroup"));
         parse(&mountinfo, &cgroup)
     }
 
@@ -174,7 +174,10 @@ pub fn parse(mountinfo: &str, cgroup: &str) -> Found {
         if ctrls.is_empty() {
             v2_path = Some(path.to_owned());
         } else {
-            v1_paths.push((ctrls.split(',').map(str::to_owned).collect(), path.to_owned()));
+            v1_paths.push((
+                ctrls.split(',').map(str::to_owned).collect(),
+                path.to_owned(),
+            ));
         }
     }
     let mut found = Found::default();
@@ -263,7 +266,9 @@ mod tests {
         let names: Vec<String> = found.v1.iter().map(|h| h.controllers.join(",")).collect();
         assert_eq!(
             names,
-            ["cpu", "cpuacct", "memory", "devices", "freezer", "blkio", "pids"]
+            [
+                "cpu", "cpuacct", "memory", "devices", "freezer", "blkio", "pids"
+            ]
         );
         let memory = found.v1.iter().find(|h| h.has("memory")).unwrap();
         assert_eq!(

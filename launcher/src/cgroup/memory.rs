@@ -50,7 +50,11 @@ pub fn writes(
                 // Nothing to limit: the host has no swap at all.
                 report.enforce(format!("{what} (the host has no swap)"));
             } else {
-                report.miss(what, explicit, format!("no {swap_file}: swap accounting is off"));
+                report.miss(
+                    what,
+                    explicit,
+                    format!("no {swap_file}: swap accounting is off"),
+                );
             }
         }
     }
@@ -128,7 +132,12 @@ mod tests {
     #[test]
     fn v1_limits_memory_plus_swap() {
         let mut r = Report::default();
-        let w = writes(Version::V1, &limits(256 << 20, Swap::Off), &|_| true, &mut r);
+        let w = writes(
+            Version::V1,
+            &limits(256 << 20, Swap::Off),
+            &|_| true,
+            &mut r,
+        );
         assert_eq!(
             w,
             [
@@ -143,7 +152,10 @@ mod tests {
             &|_| true,
             &mut Report::default(),
         );
-        assert_eq!(w[1], ("memory.memsw.limit_in_bytes", "1073741824".to_owned()));
+        assert_eq!(
+            w[1],
+            ("memory.memsw.limit_in_bytes", "1073741824".to_owned())
+        );
     }
 
     #[test]
@@ -164,11 +176,20 @@ mod tests {
         );
         assert_eq!(
             r.enforced,
-            ["memory 256 MiB", "--memory-swap 384 MiB", "memory reservation 64 MiB"]
+            [
+                "memory 256 MiB",
+                "--memory-swap 384 MiB",
+                "memory reservation 64 MiB"
+            ]
         );
         let w = writes(Version::V2, &limits(8 << 20, Swap::Off), &|_| true, &mut r);
         assert_eq!(w[1], ("memory.swap.max", "0".to_owned()));
-        let w = writes(Version::V2, &limits(8 << 20, Swap::Unlimited), &|_| true, &mut r);
+        let w = writes(
+            Version::V2,
+            &limits(8 << 20, Swap::Unlimited),
+            &|_| true,
+            &mut r,
+        );
         assert_eq!(w.len(), 1);
     }
 

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 mod cpu;
 mod devices;
+pub mod doctor;
 mod fs;
 pub mod id;
 mod io;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
 
 pub use config::Settings;
 use config::{Limits, Swap};
@@ -94,10 +96,9 @@ fn items(controller: &str, l: &Limits, v: Version) -> Vec<(String, bool)> {
         "memory" => {
             if let Some(m) = l.memory {
                 out.push((format!("--memory {}", human_bytes(m)), true));
-                match l.swap {
-                    Swap::Off => out.push(("swap off".to_owned(), false)),
-                    Swap::Total(t) => out.push((format!("--memory-swap {}", human_bytes(t)), true)),
-                    Swap::Unlimited => {}
+                // Swap off goes with the memory limit; only an explicit swap limit is its own.
+                if let Swap::Total(t) = l.swap {
+                    out.push((format!("--memory-swap {}", human_bytes(t)), true));
                 }
             }
             if let Some(r) = l.memory_reservation {
@@ -128,13 +129,7 @@ fn items(controller: &str, l: &Limits, v: Version) -> Vec<(String, bool)> {
 }
 
 /// Reports every limit of `controllers` as not enforced, for `why`.
-fn miss_controllers(
-    report: &mut Report,
-    controllers: &[&str],
-    l: &Limits,
-    v: Version,
-    why: &str,
-) {
+fn miss_controllers(report: &mut Report, controllers: &[&str], l: &Limits, v: Version, why: &str) {
     for c in controllers {
         for (what, explicit) in items(c, l, v) {
             report.miss(what, explicit, why);
@@ -204,32 +199,50 @@ impl Sandbox {
         self.into.as_ref().map(|fd| fd.as_fd())
     }
 
-    /// Moves `pid` (just cloned, still waiting for its plan) into the sandbox's cgroups, unless
-    /// it was born there.
-    pub fn attach(&self, pid: u32) -> Result<(), Error> {
-        if self.into.is_some() {
-            return Ok(());
+    /// The files init's clone child writes `0` to, to join the sandbox's cgroups by itself
+    /// (see `sys::clone::Cgroup::Join`): each v1 hierarchy's `tasks`, or v2's `cgroup.procs`
+    /// when the kernel has no `CLONE_INTO_CGROUP`. Opened here, by the launcher.
+    pub fn join_files(&self) -> Result<Vec<OwnedFd>, Error> {
+        let file = match self.version {
+            Version::V1 => "tasks",
+            Version::V2 => "cgroup.procs",
+        };
+        self.dirs
+            .iter()
+            .map(|d| {
+                let path = d.path.join(file);
+                rustix::fs::open(&path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+                    .map_err(|e| Error::io(format!("opening {}", path.display()), e.into()))
+            })
+            .collect()
+    }
+
+    /// The error for init's clone child failing to join cgroup `r.op` (see `join_files`).
+    pub fn join_error(&self, r: &nucleus_shared::status::StatusRecord) -> Option<Error> {
+        if r.step != nucleus_shared::status::Step::ExecInit || self.into.is_some() {
+            return None;
         }
-        for d in &self.dirs {
-            fs::write(&d.path.join("cgroup.procs"), &pid.to_string()).map_err(|e| {
-                Error::io(
-                    format!("placing nucleus-init in the cgroup {}", d.path.display()),
-                    e,
-                )
-            })?;
-        }
-        Ok(())
+        let d = self.dirs.get(usize::from(r.op))?;
+        Some(Error::runtime(format!(
+            "placing nucleus-init in the cgroup {} failed: {}",
+            d.path.display(),
+            crate::error::errno_text(r.errno as i32)
+        )))
     }
 
     /// After init has exited: kills what is left, reads the OOM count and removes the cgroups.
     pub fn finish(mut self) -> Ending {
-        self.kill_rest();
+        let started = std::time::Instant::now();
         let oom_kills = self
             .dirs
             .iter()
             .find(|d| d.has("memory"))
             .map_or(0, |d| memory::oom_kills(self.version, &d.path));
-        self.remove();
+        self.end();
+        tracing::debug!(
+            micros = started.elapsed().as_micros() as u64,
+            "cgroups removed"
+        );
         Ending {
             oom_kills,
             memory_limit: self.memory_limit,
@@ -243,14 +256,29 @@ impl Sandbox {
         }
     }
 
-    fn remove(&mut self) {
+    /// Removes the directories (the primary last). The first rmdir doubles as the check for
+    /// leftovers: a cgroup that still holds processes refuses with EBUSY, and only then is
+    /// anything killed (init's end has normally taken its whole pid namespace along).
+    fn end(&mut self) {
         if self.ended {
             return;
         }
         self.ended = true;
         self.into = None;
+        let mut killed = false;
         for d in self.dirs.iter().rev() {
-            if let Err(e) = fs::remove(&d.path, REMOVE_PATIENCE) {
+            let result = match std::fs::remove_dir(&d.path) {
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    if !killed {
+                        killed = true;
+                        self.kill_rest();
+                    }
+                    fs::remove(&d.path, REMOVE_PATIENCE)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            };
+            if let Err(e) = result {
                 tracing::warn!(
                     "could not remove the cgroup {}: {}",
                     d.path.display(),
@@ -263,10 +291,7 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if !self.ended {
-            self.kill_rest();
-            self.remove();
-        }
+        self.end();
     }
 }
 
@@ -287,10 +312,14 @@ pub fn setup(s: &Settings) -> Result<Option<Sandbox>, Error> {
         Path::new("/proc"),
         clone_into,
     )?;
-    tracing::debug!(
-        micros = started.elapsed().as_micros() as u64,
-        "cgroups set up"
-    );
+    if let Some(sb) = &sandbox {
+        tracing::debug!(
+            id = sb.id(),
+            version = sb.version().name(),
+            micros = started.elapsed().as_micros() as u64,
+            "cgroups set up"
+        );
+    }
     if s.require
         && let Some(msg) = report.refusal()
     {

@@ -29,8 +29,9 @@ pub fn entries(parent: &Path) -> Vec<Entry> {
         let e = e.ok()?;
         let name = e.file_name().into_string().ok()?;
         let (id, launcher) = id::parse_dir_name(&name)?;
-        e.file_type().ok()?.is_dir().then(|| Entry {
-            id: id.to_owned(),
+        let id = id.to_owned();
+        e.file_type().ok()?.is_dir().then_some(Entry {
+            id,
             launcher,
             dir_name: name,
         })
@@ -130,10 +131,8 @@ mod tests {
 
     impl Fixture {
         fn new(tag: &str) -> Self {
-            let root = std::env::temp_dir().join(format!(
-                "nucleus-stale-{tag}-{}",
-                std::process::id()
-            ));
+            let root =
+                std::env::temp_dir().join(format!("nucleus-stale-{tag}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&root);
             std::fs::create_dir_all(root.join("proc/100")).unwrap();
             let stat = "100 (nucleus-launch) S 1 100 100 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0";
@@ -166,15 +165,27 @@ mod tests {
         }
     }
 
-    const ME: Launcher = Launcher { pid: 200, start: 7000 };
-    const LIVE: Launcher = Launcher { pid: 100, start: 5000 };
+    const ME: Launcher = Launcher {
+        pid: 200,
+        start: 7000,
+    };
+    const LIVE: Launcher = Launcher {
+        pid: 100,
+        start: 5000,
+    };
 
     #[test]
     fn stale_dirs_go_live_ones_stay() {
         let f = Fixture::new("sweep");
         let live = id::dir_name("web", LIVE);
         let reused_pid = id::dir_name("old", Launcher { pid: 100, start: 1 });
-        let gone = id::dir_name("old2", Launcher { pid: 101, start: 5000 });
+        let gone = id::dir_name(
+            "old2",
+            Launcher {
+                pid: 101,
+                start: 5000,
+            },
+        );
         for n in [&live, &reused_pid, &gone, &"not-ours".to_owned()] {
             f.mkdir(n);
         }
@@ -183,17 +194,22 @@ mod tests {
         assert_eq!(
             removed,
             [
-                (0, reused_pid.clone()),
                 (0, gone.clone()),
-                (1, reused_pid.clone()),
-                (1, gone.clone())
+                (0, reused_pid.clone()),
+                (1, gone.clone()),
+                (1, reused_pid.clone())
             ]
         );
         assert_eq!(f.exists(&live), [true, true]);
         assert_eq!(f.exists(&reused_pid), [false, false]);
         assert_eq!(f.exists(&gone), [false, false]);
         assert_eq!(f.exists("not-ours"), [true, true]);
-        assert_eq!(find_live(&f.parents()[0], "web", &f.proc()).unwrap().launcher, LIVE);
+        assert_eq!(
+            find_live(&f.parents()[0], "web", &f.proc())
+                .unwrap()
+                .launcher,
+            LIVE
+        );
         assert_eq!(find_live(&f.parents()[0], "old", &f.proc()), None);
     }
 
@@ -210,7 +226,10 @@ mod tests {
         assert!(sweep(&f.parents(), "web", false, ME, &f.proc()).is_ok());
         // The older launcher wins a race for a name.
         assert!(lost_race(&f.parents()[0], "web", ME, &f.proc()).is_err());
-        let older = Launcher { pid: 300, start: 10 };
+        let older = Launcher {
+            pid: 300,
+            start: 10,
+        };
         assert!(lost_race(&f.parents()[0], "web", older, &f.proc()).is_ok());
     }
 

@@ -126,12 +126,14 @@ pub fn run(a: &StatsArgs) -> Result<i32, Error> {
             "stats reads cgroups; --cgroup-manager none has none",
         ));
     }
-    super::id::validate(&a.id).map_err(|e| Error::usage(e.to_string().replacen("--name", "ID", 1)))?;
+    super::id::validate(&a.id)
+        .map_err(|e| Error::usage(e.to_string().replacen("--name", "ID", 1)))?;
     let parent = match a.parent.as_deref() {
         None => Parent::default(),
         Some(p) => Parent::parse(p)?,
     };
-    let (version, dirs) = super::find(&Found::probe(), manager, &parent, &a.id, Path::new("/proc"))?;
+    let (version, dirs) =
+        super::find(&Found::probe(), manager, &parent, &a.id, Path::new("/proc"))?;
     let stats = read(&a.id, version, &dirs);
     if a.json {
         println!("{}", stats.json());

@@ -30,11 +30,7 @@ pub fn size(raw: &str) -> Option<u64> {
         Some('t') => 40,
         _ => 50,
     };
-    let rest_ok = match (letter, rest) {
-        (_, "" | "b") => true,
-        (Some(_), "i" | "ib") => true,
-        _ => false,
-    };
+    let rest_ok = matches!((letter, rest), (_, "" | "b") | (Some(_), "i" | "ib"));
     if !rest_ok {
         return None;
     }
@@ -86,7 +82,7 @@ pub fn human_bytes(bytes: u64) -> String {
         return format!("{bytes} B");
     }
     let tenths = (u128::from(bytes) * 10 + (1u128 << (10 * unit)) / 2) >> (10 * unit);
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{} {}", tenths / 10, UNITS[unit])
     } else {
         format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])

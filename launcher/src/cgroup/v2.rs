@@ -44,18 +44,29 @@ fn enable(
     l: &super::config::Limits,
     report: &mut Report,
 ) -> Vec<String> {
+    // What each level enables for its children, read once. What a level may enable is what
+    // its parent enables (the first level's own cgroup.controllers says it).
+    let mut enabled: Vec<Vec<String>> = chain
+        .iter()
+        .map(|level| words(&level.join("cgroup.subtree_control")))
+        .collect();
+    let top = chain
+        .first()
+        .map(|level| words(&level.join("cgroup.controllers")))
+        .unwrap_or_default();
     let mut ok = Vec::new();
     'controller: for &c in wanted {
-        for level in chain {
-            if !words(&level.join("cgroup.controllers")).iter().any(|x| x == c) {
+        for (i, level) in chain.iter().enumerate() {
+            let available = if i == 0 { &top } else { &enabled[i - 1] };
+            if !available.iter().any(|x| x == c) {
                 let why = format!("the {c} controller is not available in {}", level.display());
                 miss_controllers(report, &[c], l, Version::V2, &why);
                 continue 'controller;
             }
-            let control = level.join("cgroup.subtree_control");
-            if words(&control).iter().any(|x| x == c) {
+            if enabled[i].iter().any(|x| x == c) {
                 continue;
             }
+            let control = level.join("cgroup.subtree_control");
             if let Err(e) = fs::write(&control, &format!("+{c}")) {
                 let why = if e.raw_os_error() == Some(libc::EBUSY) {
                     format!(
@@ -65,11 +76,16 @@ fn enable(
                         level.display()
                     )
                 } else {
-                    format!("cannot enable {c} below {}: {}", level.display(), io_text(&e))
+                    format!(
+                        "cannot enable {c} below {}: {}",
+                        level.display(),
+                        io_text(&e)
+                    )
                 };
                 miss_controllers(report, &[c], l, Version::V2, &why);
                 continue 'controller;
             }
+            enabled[i].push(c.to_owned());
         }
         ok.push(c.to_owned());
     }

@@ -3,6 +3,7 @@
 
 pub mod caps;
 mod paths;
+pub mod policy_file;
 pub mod ulimit;
 mod values;
 
@@ -52,11 +53,20 @@ pub struct Config {
     pub seccomp_watch: Option<crate::seccomp::watch::Mode>,
     /// Landlock: on by default, with the user's extra rules.
     pub landlock: crate::landlock::Request,
+    /// The sandbox's id and its cgroup limits.
+    pub cgroup: crate::cgroup::Settings,
     pub command: Vec<String>,
 }
 
 impl Config {
-    pub fn from_args(a: RunArgs, host_env: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+    pub fn from_args(
+        mut a: RunArgs,
+        host_env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        if let Some(path) = a.policy.clone() {
+            let file = policy_file::load(std::path::Path::new(&path), a.policy_sha256.as_deref())?;
+            policy_file::apply(file, &mut a);
+        }
         if a.command.is_empty() || a.command[0].is_empty() {
             return Err(Error::usage(
                 "no command given: nucleus-launch run [OPTIONS] -- CMD [ARGS...]",
@@ -145,16 +155,21 @@ impl Config {
             network,
             userns,
             landlock,
+            cgroup: crate::cgroup::config::resolve(&a.cgroup)?,
             caps: caps::resolve(&a.cap_add, &a.cap_drop, caps::available())?,
             rlimits: rlimits(&a.ulimits)?,
-            seccomp: crate::seccomp::Choice::parse(&a.seccomp)?,
+            seccomp: match (&a.seccomp_inline, &a.seccomp) {
+                (Some(text), None) => crate::seccomp::Choice::Inline(text.clone()),
+                (_, Some(s)) => crate::seccomp::Choice::parse(s)?,
+                (None, None) => crate::seccomp::Choice::Default,
+            },
             seccomp_allow: a.seccomp_allow,
             seccomp_watch: match (a.seccomp_trace, a.seccomp_log_denied) {
                 (Some(path), _) if path.is_empty() => {
                     return Err(Error::usage("--seccomp-trace: empty file name"));
                 }
                 (Some(path), _) => Some(crate::seccomp::watch::Mode::Trace(path.into())),
-                (None, true) if a.seccomp == "unconfined" => {
+                (None, true) if a.seccomp.as_deref() == Some("unconfined") => {
                     return Err(Error::usage(
                         "--seccomp-log-denied needs a profile; --seccomp unconfined denies nothing",
                     ));

@@ -49,11 +49,18 @@ fn err(path: &Path, msg: impl std::fmt::Display) -> Error {
 
 /// Reads, checks the pin of, and parses a policy file.
 pub fn load(path: &Path, sha256: Option<&str>) -> Result<PolicyFile, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("--policy {}", path.display()), e))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("--policy {}", path.display()), e))?;
     if let Some(want) = sha256 {
-        let got: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let got: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         if !want.eq_ignore_ascii_case(&got) {
-            return Err(err(path, format!("sha256 is {got}, not the pinned {want}; refusing to start")));
+            return Err(err(
+                path,
+                format!("sha256 is {got}, not the pinned {want}; refusing to start"),
+            ));
         }
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| err(path, "not UTF-8"))?;
@@ -61,7 +68,9 @@ pub fn load(path: &Path, sha256: Option<&str>) -> Result<PolicyFile, Error> {
 }
 
 fn strings(v: &Value, key: &str) -> Result<Vec<String>, String> {
-    let items = v.as_array().ok_or_else(|| format!("{key}: expected a list"))?;
+    let items = v
+        .as_array()
+        .ok_or_else(|| format!("{key}: expected a list"))?;
     items
         .iter()
         .enumerate()
@@ -74,20 +83,36 @@ fn strings(v: &Value, key: &str) -> Result<Vec<String>, String> {
 }
 
 fn object<'a>(v: &'a Value, key: &str, allowed: &[&str]) -> Result<&'a Map<String, Value>, String> {
-    let m = v.as_object().ok_or_else(|| format!("{key}: expected an object"))?;
+    let m = v
+        .as_object()
+        .ok_or_else(|| format!("{key}: expected an object"))?;
     match m.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(format!("{key}.{k}: unknown key (known: {})", allowed.join(", "))),
+        Some(k) => Err(format!(
+            "{key}.{k}: unknown key (known: {})",
+            allowed.join(", ")
+        )),
         None => Ok(m),
     }
 }
 
 fn flag(v: &Value, key: &str) -> Result<bool, String> {
-    v.as_bool().ok_or_else(|| format!("{key}: expected true or false"))
+    v.as_bool()
+        .ok_or_else(|| format!("{key}: expected true or false"))
 }
 
 pub fn parse(text: &str, base: &Path) -> Result<PolicyFile, String> {
     let root: Value = serde_json::from_str(text).map_err(|e| format!("malformed JSON: {e}"))?;
-    let top = object(&root, "policy", &["seccomp", "seccompAllow", "capabilities", "rlimits", "landlock"])?;
+    let top = object(
+        &root,
+        "policy",
+        &[
+            "seccomp",
+            "seccompAllow",
+            "capabilities",
+            "rlimits",
+            "landlock",
+        ],
+    )?;
     let mut p = PolicyFile::default();
     for (key, v) in top {
         match key.as_str() {
@@ -187,7 +212,10 @@ mod tests {
         assert_eq!(p.seccomp.as_deref(), Some("/etc/nucleus/app.json"));
         assert_eq!(p.cap_add, ["NET_RAW"]);
         assert_eq!(p.ulimits, ["core=0", "nofile=10:20"]);
-        assert_eq!((p.landlock_bind[0].as_str(), p.landlock_connect[0].as_str()), ("8080", "443"));
+        assert_eq!(
+            (p.landlock_bind[0].as_str(), p.landlock_connect[0].as_str()),
+            ("8080", "443")
+        );
         assert!(p.landlock_require && !p.landlock_off);
     }
 
@@ -195,8 +223,18 @@ mod tests {
     fn inline_profiles_and_keywords() {
         let p = parsed(r#"{"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}}"#).unwrap();
         assert!(p.seccomp_inline.unwrap().contains("SCMP_ACT_ALLOW"));
-        assert_eq!(parsed(r#"{"seccomp": "unconfined"}"#).unwrap().seccomp.as_deref(), Some("unconfined"));
-        assert!(parsed(r#"{"landlock": {"enabled": false}}"#).unwrap().landlock_off);
+        assert_eq!(
+            parsed(r#"{"seccomp": "unconfined"}"#)
+                .unwrap()
+                .seccomp
+                .as_deref(),
+            Some("unconfined")
+        );
+        assert!(
+            parsed(r#"{"landlock": {"enabled": false}}"#)
+                .unwrap()
+                .landlock_off
+        );
     }
 
     #[test]
@@ -205,7 +243,10 @@ mod tests {
             ("{", "malformed JSON"),
             (r#"{"seccom": "default"}"#, "seccom"),
             (r#"{"capabilities": {"ad": []}}"#, "capabilities.ad"),
-            (r#"{"capabilities": {"add": "NET_RAW"}}"#, "capabilities.add"),
+            (
+                r#"{"capabilities": {"add": "NET_RAW"}}"#,
+                "capabilities.add",
+            ),
             (r#"{"landlock": {"require": "yes"}}"#, "landlock.require"),
             (r#"{"rlimits": {"nofile": []}}"#, "rlimits.nofile"),
             (r#"{"seccomp": 3}"#, "seccomp"),
@@ -226,15 +267,25 @@ mod tests {
         let good = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
         assert!(load(&f, Some(good)).is_ok());
         assert!(load(&f, Some(&good.to_uppercase())).is_ok());
-        let e = load(&f, Some(&good.replace('4', "5"))).unwrap_err().to_string();
+        let e = load(&f, Some(&good.replace('4', "5")))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("refusing to start"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn the_command_line_wins_and_adds() {
-        let mut a = RunArgs { seccomp: Some("unconfined".into()), cap_add: vec!["CHOWN".into()], ..Default::default() };
-        let p = PolicyFile { seccomp: Some("default".into()), cap_add: vec!["NET_RAW".into()], ..Default::default() };
+        let mut a = RunArgs {
+            seccomp: Some("unconfined".into()),
+            cap_add: vec!["CHOWN".into()],
+            ..Default::default()
+        };
+        let p = PolicyFile {
+            seccomp: Some("default".into()),
+            cap_add: vec!["NET_RAW".into()],
+            ..Default::default()
+        };
         apply(p, &mut a);
         assert_eq!(a.seccomp.as_deref(), Some("unconfined"));
         assert_eq!(a.cap_add, ["NET_RAW", "CHOWN"]);

@@ -13,7 +13,7 @@ fn args(rootfs: Option<&str>, extra: impl FnOnce(&mut RunArgs)) -> RunArgs {
     let mut a = RunArgs {
         rootfs: rootfs.map(str::to_owned),
         network: "none".into(),
-        seccomp: "default".into(),
+        seccomp: Some("default".into()),
         command: vec!["sh".into()],
         ..Default::default()
     };

@@ -11,7 +11,7 @@ fn config(rootfs: Option<&str>, extra: impl FnOnce(&mut RunArgs)) -> Config {
     let mut a = RunArgs {
         rootfs: rootfs.map(str::to_owned),
         network: "none".into(),
-        seccomp: "default".into(),
+        seccomp: Some("default".into()),
         command: vec!["sh".into(), "-c".into(), "true".into()],
         ..Default::default()
     };

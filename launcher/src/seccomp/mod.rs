@@ -35,6 +35,8 @@ pub enum Choice {
     Unconfined,
     /// An OCI `linux.seccomp` or Docker profile.
     File(PathBuf),
+    /// The same, given inline in a policy file.
+    Inline(String),
 }
 
 impl Choice {
@@ -97,6 +99,8 @@ pub fn policy(choice: &Choice, allow: &[String], ctx: &Context) -> Result<Option
             ));
         }
         Choice::Default => return Ok(Some(default_profile::policy(ctx.arch, &extra))),
+        Choice::Inline(text) => oci::parse(text, ctx)
+            .map_err(|e| Error::usage(format!("the policy file's seccomp profile: {e}")))?,
         Choice::File(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::io(format!("--seccomp {}", path.display()), e))?;

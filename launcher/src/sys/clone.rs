@@ -41,28 +41,84 @@ pub fn above_contract(fd: OwnedFd) -> io::Result<OwnedFd> {
     Ok(rustix::io::fcntl_dupfd_cloexec(&fd, STATUS_FD + 1)?)
 }
 
-/// The fds the child works with: init's memfd, the plan pipe, and both ends of the status pipe
-/// (the read end is the launcher's; the child closes its copy so that it can tell whether the
-/// launcher still holds it).
+/// The fds the child works with: init's memfd, both ends of the plan pipe and of the status
+/// pipe (the plan's write end and the status's read end are the launcher's; the child closes
+/// its copies, so that a launcher gone before writing the plan ends the child's wait for it,
+/// and so that it can tell whether the launcher still holds the status pipe).
 pub struct ChildFds<'a> {
     pub init: BorrowedFd<'a>,
     pub plan: BorrowedFd<'a>,
+    pub plan_wr: BorrowedFd<'a>,
     pub status_rd: BorrowedFd<'a>,
     pub status_wr: BorrowedFd<'a>,
 }
 
-/// Clones a child into the namespaces in `ns_flags` that executes `init`; returns its pidfd
-/// and pid.
+/// `CLONE_INTO_CGROUP` (Linux 5.7): `clone_args.cgroup` is an fd of the child's cgroup v2.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Which cgroups the child starts in.
+pub enum Cgroup<'a> {
+    /// The launcher's own.
+    Inherit,
+    /// Born in this cgroup v2 directory (`CLONE_INTO_CGROUP`, Linux 5.7).
+    Into(BorrowedFd<'a>),
+    /// Moves itself, first thing, by writing `0` to each of these files, opened for writing
+    /// by the launcher: cgroup v1 `tasks` files (or v2 `cgroup.procs` before Linux 5.7).
+    ///
+    /// On v1, a process moved by its pid (`cgroup.procs`, or `tasks` with another's pid)
+    /// takes the kernel's global `cgroup_threadgroup_rwsem` for writing, which waits for an
+    /// RCU grace period (5-15 ms here) unless a move happened just before; a thread moving
+    /// itself through `tasks` does not (current kernels; older ones take the lock either
+    /// way), and costs about 20 us per hierarchy.
+    Join(&'a [BorrowedFd<'a>]),
+}
+
+/// Clones a child into the namespaces in `ns_flags` (and the cgroup of `cgroup`) that executes
+/// `init`; returns its pidfd and pid.
+///
+/// A new cgroup namespace takes its root from the cgroup its creator is in at that moment. So
+/// that the sandbox's is its own cgroup and not the launcher's, a child bound for another
+/// cgroup makes it itself, by `unshare`, once it is there.
+///
+/// If joining cgroup `i` of [`Cgroup::Join`] fails, the child reports `Step::ExecInit` with
+/// `op` = `i` on the status pipe.
 ///
 /// All fds must be close-on-exec and numbered above 4 (see [`above_contract`]).
-pub fn spawn_init(ns_flags: u64, fds: &ChildFds<'_>) -> io::Result<(OwnedFd, u32)> {
+pub fn spawn_init(
+    ns_flags: u64,
+    fds: &ChildFds<'_>,
+    cgroup: Cgroup<'_>,
+) -> io::Result<(OwnedFd, u32)> {
     let in_userns = ns_flags & libc::CLONE_NEWUSER as u64 != 0;
+    let new_cgroupns = ns_flags & libc::CLONE_NEWCGROUP as u64 != 0;
+    let (ns_flags, into, join, late_cgroupns): (_, _, &[BorrowedFd<'_>], _) = match cgroup {
+        Cgroup::Inherit => (ns_flags, None, &[], false),
+        Cgroup::Into(fd) => (
+            ns_flags & !(libc::CLONE_NEWCGROUP as u64),
+            Some(fd.as_raw_fd()),
+            &[],
+            new_cgroupns,
+        ),
+        Cgroup::Join(files) => (
+            ns_flags & !(libc::CLONE_NEWCGROUP as u64),
+            None,
+            files,
+            new_cgroupns,
+        ),
+    };
     let init = fds.init.as_raw_fd();
     let plan = fds.plan.as_raw_fd();
     let status = [fds.status_wr.as_raw_fd(), fds.status_rd.as_raw_fd()];
+    let plan_wr = fds.plan_wr.as_raw_fd();
     debug_assert!(
-        [init, plan, status[0], status[1]]
+        [init, plan, plan_wr, status[0], status[1]]
             .iter()
+            .chain(
+                join.iter()
+                    .map(|f| f.as_raw_fd())
+                    .collect::<Vec<_>>()
+                    .iter()
+            )
             .all(|&fd| fd > STATUS_FD)
     );
     // Everything the child needs is built before the clone: it may not allocate.
@@ -71,9 +127,12 @@ pub fn spawn_init(ns_flags: u64, fds: &ChildFds<'_>) -> io::Result<(OwnedFd, u32
 
     let mut pidfd: libc::c_int = -1;
     let args = CloneArgs {
-        flags: ns_flags | libc::CLONE_PIDFD as u64,
+        flags: ns_flags
+            | libc::CLONE_PIDFD as u64
+            | if into.is_some() { CLONE_INTO_CGROUP } else { 0 },
         pidfd: &raw mut pidfd as u64,
         exit_signal: libc::SIGCHLD as u64,
+        cgroup: into.map_or(0, |fd| fd as u64),
         ..Default::default()
     };
     // SAFETY: `args` is a valid clone_args of the size passed; with no CLONE_VM and no stack
@@ -91,7 +150,17 @@ pub fn spawn_init(ns_flags: u64, fds: &ChildFds<'_>) -> io::Result<(OwnedFd, u32
     }
     if ret == 0 {
         // SAFETY: in the child; `child` makes only async-signal-safe calls and never returns.
-        unsafe { child(init, plan, status, in_userns, &argv, &envp) }
+        unsafe {
+            child(
+                init,
+                [plan, plan_wr],
+                status,
+                in_userns,
+                (join, late_cgroupns),
+                &argv,
+                &envp,
+            )
+        }
     }
     // SAFETY: CLONE_PIDFD stored a new fd that only we own.
     Ok((unsafe { OwnedFd::from_raw_fd(pidfd) }, ret as u32))
@@ -101,9 +170,10 @@ pub fn spawn_init(ns_flags: u64, fds: &ChildFds<'_>) -> io::Result<(OwnedFd, u32
 /// Only in the child of `spawn_init`; the fds are open and the arrays NULL-terminated.
 unsafe fn child(
     init: i32,
-    plan: i32,
+    [plan, plan_wr]: [i32; 2],
     [status, status_rd]: [i32; 2],
     in_userns: bool,
+    (join, late_cgroupns): (&[BorrowedFd<'_>], bool),
     argv: &[*const libc::c_char; 2],
     envp: &[*const libc::c_char; 1],
 ) -> ! {
@@ -115,6 +185,13 @@ unsafe fn child(
             libc::_exit(125);
         }
         libc::close(status_rd);
+        libc::close(plan_wr);
+        // Into the sandbox's cgroups before anything else.
+        for (i, f) in join.iter().enumerate() {
+            if libc::write(f.as_raw_fd(), c"0".as_ptr().cast(), 1) != 1 {
+                report_op_and_exit(Step::ExecInit, i as u16);
+            }
+        }
         if in_userns {
             // The launcher writes our id maps, then the plan: wait for the plan (without
             // reading it), then become root of the new namespace. Only then execve keeps the
@@ -128,6 +205,10 @@ unsafe fn child(
             if libc::setresgid(0, 0, 0) != 0 || libc::setresuid(0, 0, 0) != 0 {
                 report_and_exit(Step::ExecInit);
             }
+        }
+        // In our cgroups now: they become the root of the new cgroup namespace.
+        if late_cgroupns && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
+            report_and_exit(Step::ExecInit);
         }
         // After any change of credentials, which would clear it.
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
@@ -157,12 +238,21 @@ unsafe fn child(
 /// # Safety
 /// Only in the child of `spawn_init`, with the status pipe on `STATUS_FD`.
 unsafe fn report_and_exit(step: Step) -> ! {
+    // SAFETY: the caller's guarantee is ours.
+    unsafe { report_op_and_exit(step, StatusRecord::NO_OP) }
+}
+
+/// As [`report_and_exit`], naming `op`.
+///
+/// # Safety
+/// Only in the child of `spawn_init`, with the status pipe on `STATUS_FD`.
+unsafe fn report_op_and_exit(step: Step, op: u16) -> ! {
     // SAFETY: errno is thread-local and valid to read; `record` lives across the write.
     unsafe {
         let errno = *libc::__errno_location();
         let record = StatusRecord {
             step,
-            op: StatusRecord::NO_OP,
+            op,
             errno: errno as u32,
         }
         .encode();
