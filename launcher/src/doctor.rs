@@ -92,7 +92,56 @@ fn seccomp() -> Vec<Check> {
             "SECCOMP_RET_USER_NOTIF".into(),
             "profiles using SCMP_ACT_NOTIFY get ENOSYS",
         ),
+        seccomp_flags(),
     ]
+}
+
+/// The filter flags nucleus uses or profiles may ask for.
+fn seccomp_flags() -> Check {
+    const FLAGS: [(&str, u32); 6] = [
+        ("TSYNC", 1),
+        ("LOG", 2),
+        ("SPEC_ALLOW", 4),
+        ("NEW_LISTENER", 8),
+        ("TSYNC_ESRCH", 16),
+        // Only valid together with NEW_LISTENER.
+        ("WAIT_KILLABLE_RECV", 8 | 32),
+    ];
+    let answers: Vec<(&str, Option<bool>)> = FLAGS
+        .iter()
+        .map(|&(n, f)| (n, crate::sys::seccomp_probe::filter_flag_supported(f)))
+        .collect();
+    let missing: Vec<&str> = answers
+        .iter()
+        .filter(|(_, a)| *a != Some(true))
+        .map(|(n, _)| *n)
+        .collect();
+    let detail = answers
+        .iter()
+        .map(|(n, a)| {
+            format!(
+                "{n}{}",
+                match a {
+                    Some(true) => "",
+                    Some(false) => " (no)",
+                    None => " (?)",
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Check {
+        name: "seccomp filter flags",
+        status: if missing.is_empty() {
+            "ok"
+        } else if missing.contains(&"LOG") {
+            "missing"
+        } else {
+            "partial"
+        },
+        detail,
+        meaning: "without LOG, --seccomp-log-denied sees no denials; the others only matter to profiles that ask for them",
+    }
 }
 
 fn audit() -> Vec<Check> {

@@ -35,9 +35,9 @@ ROWS=(
 NUCLEUS_ROWS=(
     "nucleus-ns|nucleus: namespaces only|$LAUNCH run --seccomp unconfined --landlock off --cgroup-manager none --rootfs $ROOTFS -- /bin/true"
     "nucleus-cgroup|nucleus: + cgroup limits|$LAUNCH run --seccomp unconfined --landlock off --memory 256m --pids-limit 1024 --cpus 1 --rootfs $ROOTFS -- /bin/true"
-    "nucleus-seccomp|nucleus: + seccomp default|$LAUNCH run --landlock off --rootfs $ROOTFS -- /bin/true"
-    "nucleus-landlock|nucleus: + Landlock|$LAUNCH run --rootfs $ROOTFS -- /bin/true"
-    "nucleus-full|nucleus: full default|-"
+    "nucleus-seccomp|nucleus: + seccomp default|$LAUNCH run --landlock off --memory 256m --pids-limit 1024 --cpus 1 --rootfs $ROOTFS -- /bin/true"
+    "nucleus-landlock|nucleus: + Landlock|$LAUNCH run --memory 256m --pids-limit 1024 --cpus 1 --rootfs $ROOTFS -- /bin/true"
+    "nucleus-full|nucleus: full default|$LAUNCH run --rootfs $ROOTFS -- /bin/true"
 )
 ALL_ROWS=("${ROWS[@]}" "${NUCLEUS_ROWS[@]}")
 

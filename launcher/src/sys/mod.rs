@@ -4,4 +4,5 @@
 pub mod clone;
 pub mod landlock;
 pub mod memfd;
+pub mod seccomp_probe;
 pub mod signals;
