@@ -7,6 +7,7 @@ mod cgroup;
 mod cli;
 mod config;
 mod doctor;
+mod enforcement;
 mod error;
 mod kmsg;
 mod landlock;

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::config::{CPU_PERIOD_US, Limits};
 use super::report::Report;
 use super::units::cpus_text;
-use super::{Version, set};
+use super::{Version, set_all};
 use crate::error::Error;
 
 /// cgroup v2's `cpu.weight` for v1 `cpu.shares`, as crun (and runc since 1.3) convert it:
@@ -55,10 +55,7 @@ pub fn writes(v: Version, l: &Limits, report: &mut Report) -> Vec<(&'static str,
 }
 
 pub fn apply(v: Version, dir: &Path, l: &Limits, report: &mut Report) -> Result<(), Error> {
-    for (file, value) in writes(v, l, report) {
-        set(dir, file, &value)?;
-    }
-    Ok(())
+    set_all(dir, writes(v, l, report))
 }
 
 /// CPU time used, in microseconds: v1 reads `cpuacct.usage` (ns) in the cpuacct hierarchy's

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::set;
+use super::set_all;
 use crate::error::Error;
 
 /// Character devices usable in the sandbox (`type major:minor access`): null, zero, full,
@@ -34,10 +34,7 @@ pub fn writes() -> Vec<(&'static str, String)> {
 }
 
 pub fn apply(dir: &Path) -> Result<(), Error> {
-    for (file, value) in writes() {
-        set(dir, file, &value)?;
-    }
-    Ok(())
+    set_all(dir, writes())
 }
 
 #[cfg(test)]

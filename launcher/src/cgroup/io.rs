@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::config::{Limits, ThrottleKind};
 use super::report::Report;
-use super::{Version, set};
+use super::{Version, set_all};
 use crate::error::Error;
 
 /// v2's `io.weight` (1-10000) for a docker blkio weight (10-1000), as runc converts it.
@@ -99,10 +99,7 @@ pub fn apply(
     report: &mut Report,
 ) -> Result<(), Error> {
     let has = |f: &str| parent.join(f).exists();
-    for (file, value) in writes(v, l, &has, report) {
-        set(dir, file, &value)?;
-    }
-    Ok(())
+    set_all(dir, writes(v, l, &has, report))
 }
 
 /// Whether `l` asks for anything of this controller.

@@ -11,7 +11,7 @@ use std::path::Path;
 use super::config::{Limits, Swap};
 use super::report::Report;
 use super::units::human_bytes;
-use super::{Version, set};
+use super::{Version, set_all};
 use crate::error::Error;
 
 /// The (file, value) writes for `l`, in order, and what each enforces. `has` says whether the
@@ -78,10 +78,7 @@ pub fn apply(
     report: &mut Report,
 ) -> Result<(), Error> {
     let has = |f: &str| parent.join(f).exists();
-    for (file, value) in writes(v, l, &has, report) {
-        set(dir, file, &value)?;
-    }
-    Ok(())
+    set_all(dir, writes(v, l, &has, report))
 }
 
 /// The host's swap size from `/proc/meminfo`, in kB.

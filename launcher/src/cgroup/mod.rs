@@ -85,6 +85,13 @@ fn set(dir: &Path, file: &str, value: &str) -> Result<(), Error> {
     })
 }
 
+/// Writes each `(file, value)` of a controller's plan, in order.
+fn set_all(dir: &Path, writes: Vec<(&'static str, String)>) -> Result<(), Error> {
+    writes
+        .iter()
+        .try_for_each(|(file, value)| set(dir, file, value))
+}
+
 /// How long the removal of a cgroup waits for its last processes to be gone.
 const REMOVE_PATIENCE: Duration = Duration::from_secs(2);
 

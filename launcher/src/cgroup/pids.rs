@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::config::Limits;
 use super::report::Report;
-use super::set;
+use super::set_all;
 use crate::error::Error;
 
 /// The write for `l` (always one: unlimited sandboxes get `max`, which is also the default,
@@ -20,10 +20,7 @@ pub fn writes(l: &Limits, report: &mut Report) -> Vec<(&'static str, String)> {
 }
 
 pub fn apply(dir: &Path, l: &Limits, report: &mut Report) -> Result<(), Error> {
-    for (file, value) in writes(l, report) {
-        set(dir, file, &value)?;
-    }
-    Ok(())
+    set_all(dir, writes(l, report))
 }
 
 /// What the report calls the pids limit (explicit or the default).

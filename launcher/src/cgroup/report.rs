@@ -19,15 +19,7 @@ pub struct Missing {
     pub why: String,
 }
 
-/// How loudly to say it (as Landlock's report).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Something asked for by name is not enforced.
-    Warn,
-    /// A default (the pids limit, swap off, the device list) is not enforced.
-    Info,
-    Debug,
-}
+pub use crate::enforcement::Level;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
@@ -90,22 +82,14 @@ impl Report {
     }
 
     pub fn level(&self) -> Level {
-        if self.missing.iter().any(|m| m.item.explicit) {
-            Level::Warn
-        } else if self.missing.is_empty() {
-            Level::Debug
-        } else {
-            Level::Info
-        }
+        Level::of(
+            self.missing.iter().any(|m| m.item.explicit),
+            !self.missing.is_empty(),
+        )
     }
 
     pub fn log(&self) {
-        let line = self.summary();
-        match self.level() {
-            Level::Warn => tracing::warn!("{line}"),
-            Level::Info => tracing::info!("{line}"),
-            Level::Debug => tracing::debug!("{line}"),
-        }
+        self.level().log(&self.summary());
     }
 
     /// With `--cgroup-require`: the error naming everything not enforced, if anything.

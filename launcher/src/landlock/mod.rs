@@ -423,16 +423,7 @@ pub struct Report {
     pub scoped: bool,
 }
 
-/// How loudly to say it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Something the user asked for by name is not enforced: one line on stderr.
-    Warn,
-    /// The default isolation is weaker than on a current kernel.
-    Info,
-    /// Everything is enforced.
-    Debug,
-}
+pub use crate::enforcement::Level;
 
 fn ports(list: &[u16]) -> String {
     list.iter()
@@ -501,23 +492,12 @@ impl Report {
     }
 
     pub fn level(&self) -> Level {
-        if self.explicit_missing {
-            Level::Warn
-        } else if self.missing.is_empty() {
-            Level::Debug
-        } else {
-            Level::Info
-        }
+        Level::of(self.explicit_missing, !self.missing.is_empty())
     }
 
     /// Logs the summary at its level.
     pub fn log(&self) {
-        let line = self.summary();
-        match self.level() {
-            Level::Warn => tracing::warn!("{line}"),
-            Level::Info => tracing::info!("{line}"),
-            Level::Debug => tracing::debug!("{line}"),
-        }
+        self.level().log(&self.summary());
     }
 }
 
