@@ -32,7 +32,8 @@ fn main() -> ! {
     sys::signals::take_over_all_signals()
         .unwrap_or_else(|e| report::fail(Step::InitSetup, StatusRecord::NO_OP, e));
     let _ = rustix::thread::set_name(c"nucleus-init");
-    // Nothing inside may ptrace PID 1 or read its memory, even as namespaced root.
+    // Nothing inside may ptrace PID 1 or read its memory without CAP_SYS_PTRACE, which the
+    // workload does not get unless asked for.
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .unwrap_or_else(|e| report::fail(Step::InitSetup, StatusRecord::NO_OP, e));
     // Only stdio, the plan and the status pipe may come in from the launcher's side.
@@ -75,7 +76,11 @@ fn main() -> ! {
         }
     }
     // `Plan::decode` proved that the plan ends with `Exec`.
-    report::fail_code(Step::DecodePlan, StatusRecord::NO_OP, 8)
+    report::fail_code(
+        Step::DecodePlan,
+        StatusRecord::NO_OP,
+        decode_error_code(nucleus_shared::wire::DecodeError::BadOrder),
+    )
 }
 
 /// Reads until end of file; a plan that does not fit the buffer is refused.
