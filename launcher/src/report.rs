@@ -79,6 +79,9 @@ pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error
             Some(rule) if errno == libc::ENOENT || errno == libc::ENOTDIR => {
                 Error::runtime(format!("{rule}: {why} in the sandbox"))
             }
+            Some(rule) if errno == libc::ELOOP => Error::runtime(format!(
+                "applying Landlock: {rule}: the path is a symlink (or lies beneath one), which is refused: name the real path"
+            )),
             Some(rule) => Error::runtime(format!("applying Landlock: {rule}: {why}")),
             None => Error::runtime(format!("applying Landlock failed: {why}")),
         },

@@ -152,3 +152,31 @@ fn proc_symlinked_out_of_the_root_is_refused() {
     root.symlink(host.to_str().expect("UTF-8"), "proc");
     assert_escape_refused(&root, &[], &marker, &[&host]);
 }
+
+/// `data -> .` inside the image: a volume, tmpfs or Landlock rule for /data would land on the
+/// root itself (stacked over it, leaving the real root writable, or widening the rule to all of
+/// it); `data -> proc` would put a volume over /proc. All are refused, and nothing is written.
+#[test]
+fn symlinks_inside_the_root_cannot_retarget_mounts_or_rules() {
+    if skip_unless_root() {
+        return;
+    }
+    let host = TempRoot::empty("symlink-retarget-host");
+    let volume = format!("{}:/data", host.arg());
+    for (link, opts) in [
+        (".", vec!["--tmpfs", "/data"]),
+        (".", vec!["-v", volume.as_str()]),
+        ("proc", vec!["-v", volume.as_str()]),
+        (".", vec!["--landlock-rw", "/data"]),
+    ] {
+        let root = TempRoot::with_probe("symlink-retarget");
+        root.symlink(link, "data");
+        let out = nucleus(harness::rootfs_args(&root, &opts, &["write", "/written"]));
+        assert_eq!(out.code, 125, "data -> {link}, {opts:?}\n{out}");
+        assert!(out.stderr.contains("symlink"), "{out}");
+        assert!(
+            !root.join("written").exists(),
+            "the workload wrote into the image"
+        );
+    }
+}

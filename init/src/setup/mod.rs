@@ -66,7 +66,7 @@ pub fn apply(state: &mut State, op: &Op<'_>) -> Result<(), (Step, Errno)> {
             flags,
             is_dir,
         } => mounts::bind(state.root()?, source, target.to_bytes(), flags, is_dir),
-        Op::RemountRoot { flags } => mounts::remount_root(flags).map_err(op_err),
+        Op::RemountRoot { flags } => mounts::remount_root(state.root()?, flags).map_err(op_err),
         Op::PivotRoot => {
             state.null = None;
             let root = state.root.take().ok_or((Step::Op, Errno::INVAL))?;

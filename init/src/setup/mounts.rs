@@ -131,11 +131,21 @@ pub fn bind(
     is_dir: bool,
 ) -> Result<(), (Step, Errno)> {
     let host = PathBuf::join(&[OLD_ROOT, source.to_bytes()]).map_err(op_err)?;
+    let nofollow = f & flags::NOFOLLOW != 0;
+    let resolve = |rel: &[u8]| {
+        if nofollow {
+            super::path::open_beneath_nofollow(root, rel)
+        } else {
+            open_beneath(root, rel)
+        }
+        .map_err(|e| (Step::Resolve, e))
+    };
     let target = if is_dir {
-        ensure_dir(root, rel, 0o755)?
+        ensure_dir(root, rel, 0o755)?;
+        resolve(rel)?
     } else {
         super::files::ensure_file(root, rel)?;
-        open_beneath(root, rel).map_err(|e| (Step::Resolve, e))?
+        resolve(rel)?
     };
     let path = fd_path(&target).map_err(op_err)?;
     rustix::mount::mount_bind_recursive(
@@ -143,11 +153,11 @@ pub fn bind(
         path.as_cstr().map_err(op_err)?,
     )
     .map_err(op_err)?;
-    if f == 0 {
+    if f & !flags::NOFOLLOW == 0 {
         return Ok(());
     }
     // The fd above names what lies under the new mount; reopen to reach the mount itself.
-    let mounted = open_beneath(root, rel).map_err(|e| (Step::Resolve, e))?;
+    let mounted = resolve(rel)?;
     remount(&mounted, f).map_err(op_err)
 }
 
@@ -180,8 +190,10 @@ pub fn remount(fd: &impl AsFd, f: u32) -> Result<(), Errno> {
     )
 }
 
-pub fn remount_root(f: u32) -> Result<(), Errno> {
-    remount(&open_new_root()?, f)
+/// Applies `f` to the root mount itself: through the root's own fd, never a path, so that
+/// nothing mounted on top of it (a volume whose target resolved to `/`) takes its place.
+pub fn remount_root(root: &OwnedFd, f: u32) -> Result<(), Errno> {
+    remount(root, f)
 }
 
 /// Makes the new root `/` and detaches everything else (the staging tmpfs and the host).

@@ -63,12 +63,24 @@ pub fn prepare(l: &Landlock<'_>) -> Result<Prepared, (u16, Errno)> {
         OwnedFd::from_raw_fd(fd as i32)
     };
 
+    let root = rustix::fs::open(
+        c"/",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(general)?;
     let mut index: u16 = 0;
     for rule in l.fs_rules.iter() {
         let at = |e| (index, e);
-        // After pivot_root the root is the sandbox's: the path resolves inside it.
-        let fd = rustix::fs::open(rule.path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
-            .map_err(at)?;
+        // After pivot_root the root is the sandbox's. No symlink may redirect a rule: an
+        // image's `data -> .` would otherwise turn a rule for /data into one for /.
+        let rel = rule
+            .path
+            .to_bytes()
+            .strip_prefix(b"/")
+            .unwrap_or(rule.path.to_bytes());
+        let rel = if rel.is_empty() { &b"."[..] } else { rel };
+        let fd = crate::setup::path::open_beneath_nofollow(&root, rel).map_err(at)?;
         let is_dir = FileType::from_raw_mode(rustix::fs::fstat(&fd).map_err(at)?.st_mode)
             == FileType::Directory;
         let mut access = rule.access & l.fs_handled;

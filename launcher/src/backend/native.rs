@@ -167,11 +167,18 @@ fn start_init(
     drop((init, plan_rd, status_wr, join_fds));
     drop(join);
     tracing::debug!(pid, cgroup = how, "nucleus-init cloned");
-    if let Some(ns) = userns {
-        // On failure init reads an empty plan, refuses it and exits; nothing is left.
-        userns::write_maps(pid, ns)?;
+    let handed_over = userns
+        .map_or(Ok(()), |ns| userns::write_maps(pid, ns))
+        .and_then(|()| {
+            write_all(&plan_wr, plan).map_err(|e| Error::io("passing the plan to nucleus-init", e))
+        });
+    if let Err(e) = handed_over {
+        // The child may be anywhere before init's first step: end it and collect it here, so
+        // that neither it nor (once it is gone) its cgroup outlives this error.
+        let _ = rustix::process::pidfd_send_signal(&pidfd, rustix::process::Signal::KILL);
+        let _ = wait_exit(&pidfd);
+        return Err(e);
     }
-    write_all(&plan_wr, plan).map_err(|e| Error::io("passing the plan to nucleus-init", e))?;
     Ok(Started { pidfd, status_rd })
 }
 

@@ -85,7 +85,7 @@ pub fn populate(ops: &mut Ops, cfg: &Config, host: &HostRoot) -> Result<(), Erro
                 ops.bind(
                     &source,
                     name,
-                    flags::RDONLY | flags::NODEV,
+                    flags::RDONLY | flags::NODEV | flags::NOFOLLOW,
                     *entry == Entry::Dir,
                 )?;
             }
@@ -106,7 +106,7 @@ pub fn populate(ops: &mut Ops, cfg: &Config, host: &HostRoot) -> Result<(), Erro
         ops.bind(
             Path::new("/etc/resolv.conf"),
             "etc/resolv.conf",
-            flags::RDONLY | flags::NODEV,
+            flags::RDONLY | flags::NODEV | flags::NOFOLLOW,
             false,
         )?;
     }

@@ -182,12 +182,19 @@ pub fn compile(
         "mode=1777",
     )?;
 
+    // Volume and tmpfs targets may not go through a symlink of the image either: `data -> .`
+    // would stack them on the root itself (and widen their Landlock rule to all of it).
     for v in &cfg.volumes {
         let f = if v.read_only { flags::RDONLY } else { 0 };
-        ops.bind(&v.source, v.target.relative(), f, v.is_dir)?;
+        ops.bind(
+            &v.source,
+            v.target.relative(),
+            f | flags::NOFOLLOW,
+            v.is_dir,
+        )?;
     }
     for t in &cfg.tmpfs {
-        let mut f = 0;
+        let mut f = flags::NOFOLLOW;
         for (set, bit) in [
             (t.read_only, flags::RDONLY),
             (t.noexec, flags::NOEXEC),

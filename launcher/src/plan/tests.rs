@@ -125,7 +125,10 @@ fn default_root_shares_host_dirs_read_only_and_recreates_links() {
         .unwrap(),
     );
     assert_eq!(n[1], "root-tmpfs");
-    assert!(n.contains(&format!("bind usr {}", flags::RDONLY | flags::NODEV)));
+    assert!(n.contains(&format!(
+        "bind usr {}",
+        flags::RDONLY | flags::NODEV | flags::NOFOLLOW
+    )));
     assert!(n.contains(&"symlink bin".to_owned()));
     assert!(n.contains(&"write etc/passwd".to_owned()));
     assert!(
@@ -143,7 +146,10 @@ fn volumes_and_tmpfs_come_after_the_base_mounts() {
     });
     let plan = compile(&cfg, &host(), &Programs::default(), &Ruleset::default()).unwrap();
     let n = names(&plan);
-    let bind = pos(&n, &format!("bind data {}", flags::RDONLY));
+    let bind = pos(
+        &n,
+        &format!("bind data {}", flags::RDONLY | flags::NOFOLLOW),
+    );
     assert!(pos(&n, "mount tmpfs tmp") < bind);
     assert!(bind < pos(&n, "mount tmpfs scratch"));
     assert_eq!(
