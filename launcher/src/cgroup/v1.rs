@@ -178,7 +178,7 @@ pub fn kill(dirs: &[Dir]) {
             while fs::read(&state).is_some_and(|s| s != "FROZEN") && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_micros(200));
             }
-            kill_all(&fs::procs(&f.path));
+            kill_all(&f.path);
             let _ = fs::write(&state, "THAWED");
         }
     }
@@ -187,11 +187,25 @@ pub fn kill(dirs: &[Dir]) {
     }
 }
 
-/// SIGKILL to each pid (already gone ones are fine).
-pub fn kill_all(pids: &[u32]) {
-    for &pid in pids {
-        if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
-            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+/// SIGKILL to every process in `dir` (already gone ones are fine).
+pub fn kill_all(dir: &Path) {
+    // A pid read from cgroup.procs may be reused by an unrelated process before the signal is
+    // sent. A pidfd pins its pid: once one is held, the pid still being listed means it is
+    // this cgroup's process that the pidfd names.
+    let pidfds: Vec<(u32, rustix::fd::OwnedFd)> = fs::procs(dir)
+        .into_iter()
+        .filter_map(|pid| {
+            let p = rustix::process::Pid::from_raw(pid as i32)?;
+            Some((
+                pid,
+                rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok()?,
+            ))
+        })
+        .collect();
+    let listed = fs::procs(dir);
+    for (pid, fd) in pidfds {
+        if listed.contains(&pid) {
+            let _ = rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::KILL);
         }
     }
 }
@@ -199,11 +213,10 @@ pub fn kill_all(pids: &[u32]) {
 /// SIGKILL rounds until `dir` holds no process, for at most about a second.
 pub fn kill_rounds(dir: &Path) {
     for _ in 0..200 {
-        let pids = fs::procs(dir);
-        if pids.is_empty() {
+        if fs::procs(dir).is_empty() {
             return;
         }
-        kill_all(&pids);
+        kill_all(dir);
         std::thread::sleep(Duration::from_millis(5));
     }
 }
