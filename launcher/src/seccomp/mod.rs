@@ -2,6 +2,8 @@
 //! file, or none), compiled ahead of time with `nucleus_shared::seccomp`.
 
 pub mod default_profile;
+mod init_policy;
+pub use init_policy::init_policy;
 pub mod explain;
 pub mod generate;
 pub mod oci;
@@ -118,34 +120,6 @@ pub fn policy(choice: &Choice, allow: &[String], ctx: &Context) -> Result<Option
     Ok(Some(policy))
 }
 
-/// PID 1's own filter once the workload runs: wait for signals, reap, forward, exit.
-pub fn init_policy(arch: Arch) -> Policy {
-    const NEEDED: [&str; 7] = [
-        "rt_sigtimedwait",
-        "wait4",
-        "kill",
-        "exit_group",
-        "exit",
-        "close_range",
-        "restart_syscall",
-    ];
-    let rules = NEEDED
-        .iter()
-        .filter_map(|n| tables::number(arch, n))
-        .map(|nr| Rule {
-            nr,
-            conds: vec![],
-            action: Action::Allow,
-        })
-        .collect();
-    Policy {
-        arch,
-        default: Action::KillProcess,
-        foreign: Action::KillProcess,
-        rules,
-    }
-}
-
 pub fn compile_error(e: CompileError) -> Error {
     Error::usage(match e {
         CompileError::TooLong(n) => {
@@ -159,6 +133,16 @@ pub fn compile_error(e: CompileError) -> Error {
     })
 }
 
+/// The default and init programs as build.rs compiled them for the target's architecture.
+static PRECOMPILED_DEFAULT: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/seccomp-default.bpf"));
+static PRECOMPILED_INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/seccomp-init.bpf"));
+const PRECOMPILED_ARCH: Option<Arch> = if PRECOMPILED_INIT.is_empty() {
+    None
+} else {
+    Arch::native()
+};
+
 /// SECCOMP_FILTER_FLAG_LOG: also log what the filter denies.
 const FILTER_FLAG_LOG: u32 = 2;
 
@@ -169,7 +153,23 @@ pub fn programs(
     watch: Option<&watch::Mode>,
     ctx: &Context,
 ) -> Result<Programs, Error> {
-    let init = to_bytes(&compile(&init_policy(ctx.arch)).map_err(compile_error)?);
+    let precompiled = PRECOMPILED_ARCH == Some(ctx.arch);
+    let init = if precompiled {
+        PRECOMPILED_INIT.to_vec()
+    } else {
+        to_bytes(&compile(&init_policy(ctx.arch)).map_err(compile_error)?)
+    };
+    let default_as_built = *choice == Choice::Default && allow.is_empty() && precompiled;
+    if default_as_built && !matches!(watch, Some(watch::Mode::Trace(_))) {
+        let flags = if watch.is_some() { FILTER_FLAG_LOG } else { 0 };
+        let insns = PRECOMPILED_DEFAULT.len() / nucleus_shared::seccomp::bpf::INSN_BYTES;
+        return Ok(Programs {
+            workload: PRECOMPILED_DEFAULT.to_vec(),
+            workload_insns: insns,
+            workload_flags: flags,
+            init,
+        });
+    }
     let (policy, flags) = match watch {
         // Tracing allows everything and logs it: the point is to learn what is needed.
         Some(watch::Mode::Trace(_)) => {

@@ -377,3 +377,24 @@ fn allows_at_least_what_dockers_default_allows() {
         );
     }
 }
+
+#[test]
+fn the_programs_compiled_at_build_time_are_the_current_ones() {
+    // build.rs compiles the default and init policies; a launch uses its bytes as they are.
+    let arch = Arch::native().unwrap();
+    let ctx = Context {
+        arch,
+        caps: vec![],
+        kernel: (6, 18),
+    };
+    let built = programs(&Choice::Default, &[], None, &ctx).unwrap();
+    let fresh = |p| nucleus_shared::seccomp::compile::to_bytes(&compile(&p).unwrap());
+    assert_eq!(built.workload, fresh(default_profile::policy(arch, &[])));
+    assert_eq!(built.init, fresh(init_policy(arch)));
+    assert_eq!(built.workload_insns * 8, built.workload.len());
+    let logged = programs(&Choice::Default, &[], Some(&watch::Mode::LogDenied), &ctx).unwrap();
+    assert_eq!(
+        (logged.workload, logged.workload_flags),
+        (built.workload, 2)
+    );
+}
