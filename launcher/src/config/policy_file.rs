@@ -1,7 +1,6 @@
 //! `--policy FILE.json`: seccomp, Landlock, capabilities and rlimits in one declarative file,
-//! optionally pinned by `--policy-sha256`. The file fills in what the command line leaves
-//! open: lists (capabilities, rlimits, rules) add to those given as options, and a value
-//! given as an option wins over the file's.
+//! optionally pinned by `--policy-sha256` (a pinned file must then carry its seccomp profile
+//! inline). The file fills in what the command line leaves open; see [`apply`].
 //!
 //! ```json
 //! {
@@ -64,7 +63,18 @@ pub fn load(path: &Path, sha256: Option<&str>) -> Result<PolicyFile, Error> {
         }
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| err(path, "not UTF-8"))?;
-    parse(text, path.parent().unwrap_or(Path::new("."))).map_err(|m| err(path, m))
+    let parsed = parse(text, path.parent().unwrap_or(Path::new("."))).map_err(|m| err(path, m))?;
+    let names_a_file = parsed
+        .seccomp
+        .as_deref()
+        .is_some_and(|s| s != "default" && s != "unconfined");
+    if sha256.is_some() && names_a_file {
+        return Err(err(
+            path,
+            "a pinned policy must carry its seccomp profile inline: the pin does not cover a file it names",
+        ));
+    }
+    Ok(parsed)
 }
 
 fn strings(v: &Value, key: &str) -> Result<Vec<String>, String> {
@@ -164,31 +174,47 @@ pub fn parse(text: &str, base: &Path) -> Result<PolicyFile, String> {
     Ok(p)
 }
 
-/// Adds the file's settings to the command line's.
+/// Fills in from the file what the command line leaves open, section by section: a section
+/// (seccomp, capabilities, Landlock rules) given on the command line replaces the file's, so
+/// that nothing in a file can widen what the command line asked for (its `ALL` capabilities
+/// re-added past a `--cap-drop ALL`, its allow-list on top of another `--seccomp` profile).
+/// rlimits merge per resource, the command line's last; `require` only ever tightens.
 pub fn apply(p: PolicyFile, a: &mut RunArgs) {
-    fn prepend(list: &mut Vec<String>, from_file: Vec<String>) {
-        let given = std::mem::take(list);
-        *list = from_file;
-        list.extend(given);
-    }
     if a.seccomp.is_none() {
         a.seccomp = p.seccomp;
         a.seccomp_inline = p.seccomp_inline;
+        let given = std::mem::take(&mut a.seccomp_allow);
+        a.seccomp_allow = p.seccomp_allow;
+        a.seccomp_allow.extend(given);
     }
-    prepend(&mut a.seccomp_allow, p.seccomp_allow);
-    prepend(&mut a.cap_add, p.cap_add);
-    prepend(&mut a.cap_drop, p.cap_drop);
-    // The option given last wins, so the command line's come after the file's.
-    prepend(&mut a.ulimits, p.ulimits);
-    prepend(&mut a.landlock_ro, p.landlock_ro);
-    prepend(&mut a.landlock_rw, p.landlock_rw);
-    prepend(&mut a.landlock_exec, p.landlock_exec);
-    prepend(&mut a.landlock_bind, p.landlock_bind);
-    prepend(&mut a.landlock_connect, p.landlock_connect);
+    if a.cap_add.is_empty() && a.cap_drop.is_empty() {
+        a.cap_add = p.cap_add;
+        a.cap_drop = p.cap_drop;
+    }
+    let given = std::mem::take(&mut a.ulimits);
+    a.ulimits = p.ulimits;
+    a.ulimits.extend(given);
+    let cli_landlock = a.landlock.is_some()
+        || [
+            &a.landlock_ro,
+            &a.landlock_rw,
+            &a.landlock_exec,
+            &a.landlock_bind,
+            &a.landlock_connect,
+        ]
+        .iter()
+        .any(|l| !l.is_empty());
+    if !cli_landlock {
+        a.landlock_ro = p.landlock_ro;
+        a.landlock_rw = p.landlock_rw;
+        a.landlock_exec = p.landlock_exec;
+        a.landlock_bind = p.landlock_bind;
+        a.landlock_connect = p.landlock_connect;
+        if p.landlock_off {
+            a.landlock = Some("off".into());
+        }
+    }
     a.landlock_require |= p.landlock_require;
-    if p.landlock_off && a.landlock.is_none() {
-        a.landlock = Some("off".into());
-    }
 }
 
 #[cfg(test)]
@@ -279,15 +305,78 @@ mod tests {
         let mut a = RunArgs {
             seccomp: Some("unconfined".into()),
             cap_add: vec!["CHOWN".into()],
+            ulimits: vec!["nofile=5".into()],
             ..Default::default()
         };
         let p = PolicyFile {
             seccomp: Some("default".into()),
+            seccomp_allow: vec!["bpf".into()],
             cap_add: vec!["NET_RAW".into()],
+            ulimits: vec!["nofile=10".into(), "core=0".into()],
+            landlock_rw: vec!["/".into()],
+            landlock_require: true,
             ..Default::default()
         };
         apply(p, &mut a);
         assert_eq!(a.seccomp.as_deref(), Some("unconfined"));
-        assert_eq!(a.cap_add, ["NET_RAW", "CHOWN"]);
+        assert!(
+            a.seccomp_allow.is_empty(),
+            "the file's allow-list belongs to the file's profile"
+        );
+        assert_eq!(
+            a.cap_add,
+            ["CHOWN"],
+            "a capabilities section on the command line replaces the file's"
+        );
+        assert_eq!(
+            a.ulimits,
+            ["nofile=10", "core=0", "nofile=5"],
+            "the command line's come last and win"
+        );
+        assert_eq!(
+            a.landlock_rw,
+            ["/"],
+            "no Landlock option given: the file's rules apply"
+        );
+        assert!(a.landlock_require);
+    }
+
+    #[test]
+    fn a_file_cannot_widen_what_the_command_line_restricts() {
+        let mut a = RunArgs {
+            cap_drop: vec!["ALL".into()],
+            landlock_connect: vec!["443".into()],
+            ..Default::default()
+        };
+        let p = PolicyFile {
+            cap_add: vec!["SYS_ADMIN".into()],
+            landlock_connect: vec!["1-65535".into()],
+            landlock_rw: vec!["/".into()],
+            landlock_off: true,
+            ..Default::default()
+        };
+        apply(p, &mut a);
+        assert!(
+            a.cap_add.is_empty(),
+            "--cap-drop ALL keeps out the file's SYS_ADMIN"
+        );
+        assert_eq!(a.landlock_connect, ["443"]);
+        assert!(a.landlock_rw.is_empty() && a.landlock.is_none());
+    }
+
+    #[test]
+    fn a_pinned_policy_cannot_name_a_profile_file() {
+        let dir = std::env::temp_dir().join(format!("nucleus-policy-ref-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("p.json");
+        std::fs::write(&f, r#"{"seccomp": "prof.json"}"#).unwrap();
+        let sha: String = Sha256::digest(std::fs::read(&f).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let e = load(&f, Some(&sha)).unwrap_err().to_string();
+        assert!(e.contains("inline"), "{e}");
+        assert!(load(&f, None).is_ok(), "unpinned, a file reference is fine");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -44,9 +44,16 @@ pub struct Watcher {
 }
 
 /// Gives this process a new audit session and returns its id.
+///
+/// The login uid written is the one already there (who logged in stays on record), or ours
+/// when none is set: any write starts a new session, which is all attribution needs.
 fn new_audit_session() -> io::Result<u32> {
-    let uid = rustix::process::getuid().as_raw();
-    std::fs::write("/proc/self/loginuid", uid.to_string())?;
+    let current = std::fs::read_to_string("/proc/self/loginuid")?;
+    let loginuid = match current.trim() {
+        "4294967295" => rustix::process::getuid().as_raw().to_string(),
+        set => set.to_owned(),
+    };
+    std::fs::write("/proc/self/loginuid", loginuid)?;
     let id: u32 = std::fs::read_to_string("/proc/self/sessionid")?
         .trim()
         .parse()
@@ -85,6 +92,16 @@ impl Watcher {
                 }
             },
         };
+        // SECCOMP_RET_LOG only reaches the audit log if the kernel is set to log that action.
+        let logged =
+            std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_logged").unwrap_or_default();
+        if matches!(mode, Mode::Trace(_)) && !logged.split_whitespace().any(|a| a == "log") {
+            eprintln!(
+                "nucleus-launch: {what}: this kernel does not log SECCOMP_RET_LOG (kernel.seccomp.actions_logged \
+                 lacks \"log\"); running untraced"
+            );
+            return None;
+        }
         match new_audit_session() {
             Ok(session) => Some(Watcher {
                 source,
