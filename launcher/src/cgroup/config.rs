@@ -395,6 +395,14 @@ pub fn resolve_with(a: &CgroupArgs, cpus: u64, stat: &StatDevice) -> Result<Sett
                     "at least 2: nucleus-init and the workload count too",
                 ));
             }
+            // PID_MAX_LIMIT: the kernel refuses more in pids.max.
+            n if n > 4_194_304 => {
+                return Err(bad(
+                    "--pids-limit",
+                    raw,
+                    "at most 4194304, the kernel's pid limit (-1 or 0 for unlimited)",
+                ));
+            }
             n => Some(n as u64),
         };
         l.pids_explicit = true;

@@ -248,9 +248,16 @@ fn args(entry: &Map<String, Value>, at: &str) -> Result<Vec<ArgCond>, String> {
             "SCMP_CMP_EQ" => (Cmp::Eq, value),
             "SCMP_CMP_GE" => (Cmp::Ge, value),
             "SCMP_CMP_GT" => (Cmp::Gt, value),
-            // (arg & value) == valueTwo. libseccomp masks valueTwo too, so that bits outside
-            // the mask cannot make the condition impossible.
-            "SCMP_CMP_MASKED_EQ" => (Cmp::MaskedEq(value), value_two & value),
+            // (arg & value) == valueTwo. With bits of valueTwo outside the mask the condition
+            // can never hold; libseccomp versions disagree on whether to mask them away, so
+            // such a profile means different things to different runtimes: refused.
+            "SCMP_CMP_MASKED_EQ" if value_two & !value != 0 => {
+                return Err(format!(
+                    "{p}.valueTwo: {value_two:#x} has bits outside the mask {value:#x}, so the \
+                     condition could never hold (runtimes disagree on what it means)"
+                ));
+            }
+            "SCMP_CMP_MASKED_EQ" => (Cmp::MaskedEq(value), value_two),
             other => return Err(format!("{op_path}: unknown operator {other:?}")),
         };
         if let Some(j) = conds.iter().position(|c| c.arg == index) {
