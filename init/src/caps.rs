@@ -2,6 +2,7 @@
 //! capability not asked for, from every set, with the securebits locked so that neither
 //! uid 0 nor a setuid binary can bring any back.
 
+use nucleus_shared::plan::{List, MAX_GROUPS};
 use nucleus_shared::status::Step;
 use rustix::io::Errno;
 use rustix::process::{Gid, Uid};
@@ -19,10 +20,15 @@ const SECURE_BITS: Bits = Bits::NO_ROOT
 ///
 /// With `SECBIT_NOROOT`, capabilities survive `execve` only through the ambient set, so the
 /// kept ones go into every set, ambient included.
-pub fn drop_privileges(keep: u64, uid: u32, gid: u32) -> Result<(), (Step, Errno)> {
+pub fn drop_privileges(
+    keep: u64,
+    uid: u32,
+    gid: u32,
+    groups: &List<'_, u32>,
+) -> Result<(), (Step, Errno)> {
     let caps_err = |e| (Step::Caps, e);
     rustix::thread::set_capabilities_secure_bits(SECURE_BITS).map_err(caps_err)?;
-    set_user(uid, gid).map_err(|e| (Step::SetUser, e))?;
+    set_user(uid, gid, groups).map_err(|e| (Step::SetUser, e))?;
     // CAP_SETPCAP is still effective here; the bounding set must shrink before it goes.
     for bit in 0..64u32 {
         if keep & (1 << bit) != 0 {
@@ -55,12 +61,17 @@ pub fn drop_privileges(keep: u64, uid: u32, gid: u32) -> Result<(), (Step, Errno
     Ok(())
 }
 
-fn set_user(uid: u32, gid: u32) -> Result<(), Errno> {
+fn set_user(uid: u32, gid: u32, groups: &List<'_, u32>) -> Result<(), Errno> {
     let gid = Gid::from_raw(gid);
-    match rustix::thread::set_thread_groups(&[]) {
+    let mut list: heapless::Vec<Gid, MAX_GROUPS> = heapless::Vec::new();
+    for g in groups.iter() {
+        // The decoder bounds the list to MAX_GROUPS.
+        let _ = list.push(Gid::from_raw(g));
+    }
+    match rustix::thread::set_thread_groups(&list) {
         // A rootless sandbox's user namespace denies setgroups (the kernel insists, so that
         // dropping a group cannot grant access): the caller's groups stay, unmapped.
-        Err(Errno::PERM) if setgroups_denied() => {}
+        Err(Errno::PERM) if list.is_empty() && setgroups_denied() => {}
         other => other?,
     }
     rustix::thread::set_thread_res_gid(gid, gid, gid)?;

@@ -23,9 +23,9 @@ use nucleus_shared::status::{StatusRecord, Step, decode_error_code};
 use rustix::fd::BorrowedFd;
 
 /// The launch plan arrives on this fd; init closes it once read.
-const PLAN_FD: u32 = 3;
+use nucleus_shared::fds::PLAN_FD;
 /// The status pipe; init keeps it only until the workload is started.
-const STATUS_FD: u32 = 4;
+use nucleus_shared::fds::STATUS_FD;
 
 /// The whole life of init, in order. Each failing step is reported, then init exits 125.
 fn main() -> ! {
@@ -36,8 +36,9 @@ fn main() -> ! {
     // workload does not get unless asked for.
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .unwrap_or_else(|e| report::fail(Step::InitSetup, StatusRecord::NO_OP, e));
-    // Only stdio, the plan and the status pipe may come in from the launcher's side.
-    sys::fds::close_from(STATUS_FD + 1);
+    // Only stdio, the plan, the status pipe and (when the plan uses them) the start FIFO and
+    // the console socket may come in from the launcher's side.
+    sys::fds::close_from(nucleus_shared::fds::FIRST_FREE);
     // The launcher's dup2 cleared close-on-exec; the workload must not inherit the pipe, and
     // its closing on a successful execve is what tells the launcher the workload started.
     rustix::io::fcntl_setfd(sys::fds::borrow(STATUS_FD), rustix::io::FdFlags::CLOEXEC)
@@ -71,6 +72,10 @@ fn main() -> ! {
             sys::fds::close(STATUS_FD);
             reaper::run(pid)
         }
+        if op == Op::AwaitStart {
+            await_start(index);
+            continue;
+        }
         if let Err((step, errno)) = setup::apply(&mut state, &op) {
             report::fail(step, index, errno)
         }
@@ -81,6 +86,28 @@ fn main() -> ! {
         StatusRecord::NO_OP,
         decode_error_code(nucleus_shared::wire::DecodeError::BadOrder),
     )
+}
+
+/// Says the sandbox is ready, then blocks until `start` writes its byte into the FIFO.
+/// init holds the FIFO read-write, so there is always a writer and the read cannot see an
+/// end of file; a sandbox deleted before `start` is killed while it waits here.
+fn await_start(index: u16) {
+    use nucleus_shared::fds::START_FD;
+    report::send(Step::Created, index, 0);
+    let mut byte = [0u8; 1];
+    loop {
+        match rustix::io::read(sys::fds::borrow(START_FD), &mut byte) {
+            Ok(1..) => break,
+            Err(rustix::io::Errno::INTR) => {}
+            Ok(0) => report::fail_code(
+                Step::Op,
+                index,
+                rustix::io::Errno::PIPE.raw_os_error() as u32,
+            ),
+            Err(e) => report::fail(Step::Op, index, e),
+        }
+    }
+    sys::fds::close(START_FD);
 }
 
 /// Reads until end of file; a plan that does not fit the buffer is refused.

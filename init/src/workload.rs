@@ -53,7 +53,7 @@ fn child(p: &Process<'_>, op: u16) -> ! {
         exit_group(report::RUNTIME_FAILED)
     };
     sys::signals::unblock_all().unwrap_or_else(|e| fail(Step::InitSetup, e));
-    rustix::process::umask(rustix::fs::Mode::from(0o022));
+    rustix::process::umask(rustix::fs::Mode::from(p.umask));
     // Only stdio and the close-on-exec status pipe remain.
     sys::fds::close_range(3, STATUS_FD - 1);
     sys::fds::close_from(STATUS_FD + 1);
@@ -64,7 +64,8 @@ fn child(p: &Process<'_>, op: u16) -> ! {
     // enforced after the working directory is entered, which Landlock may not allow reading.
     let landlock = sys::landlock::prepare(&p.landlock)
         .unwrap_or_else(|(rule, e)| fail_at(Step::Landlock, usize::from(rule), e));
-    caps::drop_privileges(p.caps, p.uid, p.gid).unwrap_or_else(|(step, e)| fail(step, e));
+    caps::drop_privileges(p.caps, p.uid, p.gid, &p.groups)
+        .unwrap_or_else(|(step, e)| fail(step, e));
     rustix::process::chdir(p.cwd).unwrap_or_else(|e| fail(Step::Chdir, e));
     landlock
         .restrict()

@@ -53,6 +53,9 @@ pub fn from_record(r: &StatusRecord, plan: &CompiledPlan, cfg: &Config) -> Error
             cfg.uid, cfg.gid
         )),
         Step::Fork => Error::runtime(format!("starting the workload failed: {why}")),
+        Step::Terminal => Error::runtime(format!("giving the workload a terminal failed: {why}")),
+        // Not a failure; callers that await `start` take it before reporting.
+        Step::Created => Error::runtime("the sandbox stopped while waiting for start"),
         Step::ExecInit => Error::runtime(format!("starting nucleus-init failed: {why}")),
         Step::ReadPlan => Error::runtime(format!("nucleus-init could not read its plan: {why}")),
         Step::DecodePlan => Error::runtime(format!(

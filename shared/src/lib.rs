@@ -15,6 +15,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod fds;
 pub mod plan;
 pub mod seccomp;
 pub mod status;

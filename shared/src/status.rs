@@ -39,6 +39,10 @@ pub enum Step {
     Landlock = 15,
     /// Creating a missing mount point (a directory) for operation `op`.
     MountPoint = 16,
+    /// Not a failure: the sandbox is set up and waits for `start` (errno 0).
+    Created = 17,
+    /// Opening the pty of a `terminal` workload, or passing its master on `CONSOLE_FD`.
+    Terminal = 18,
 }
 
 impl Step {
@@ -60,6 +64,8 @@ impl Step {
             14 => Step::Rlimit,
             15 => Step::Landlock,
             16 => Step::MountPoint,
+            17 => Step::Created,
+            18 => Step::Terminal,
             _ => return None,
         })
     }

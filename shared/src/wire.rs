@@ -9,7 +9,7 @@ use core::ffi::CStr;
 /// Identifies a nucleus plan; anything else on the plan fd is refused.
 pub const MAGIC: [u8; 8] = *b"NUCLPLAN";
 /// Bumped whenever the encoding changes in any way. The launcher and init come from one build.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// magic (8) + version (4) + body length (4).
 pub const HEADER_LEN: usize = 16;
 /// Upper bound of a whole plan, header included. init reads it into a static buffer this size.

@@ -56,6 +56,7 @@ fn sample_ops() -> Vec<Op<'static>> {
         Op::ReadOnly {
             target: c"proc/sys",
         },
+        Op::AwaitStart,
     ]
 }
 
@@ -99,6 +100,9 @@ fn encode(ops: &[Op<'_>]) -> Vec<u8> {
                 port: 443,
             }],
         },
+        groups: &[10, 27],
+        umask: 0o027,
+        terminal: true,
     });
     b.finish().unwrap()
 }
@@ -126,6 +130,9 @@ fn every_operation_round_trips() {
             caps,
             rlimits,
             landlock,
+            groups,
+            umask,
+            terminal,
         }),
     ) = &decoded[ops.len()]
     else {
@@ -146,6 +153,8 @@ fn every_operation_round_trips() {
         (&PROGRAM[..8], 1)
     );
     assert_eq!(*caps, 1 << 21);
+    assert_eq!(groups.iter().collect::<Vec<_>>(), [10, 27]);
+    assert_eq!((*umask, *terminal), (0o027, true));
     assert_eq!(rlimits.iter().collect::<Vec<_>>(), RLIMITS);
     assert_eq!(
         (landlock.fs_handled, landlock.net_handled, landlock.scoped),

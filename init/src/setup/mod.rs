@@ -26,7 +26,7 @@ impl State {
     }
 }
 
-/// Runs one setup operation. `Exec` is handled by the caller.
+/// Runs one setup operation. `AwaitStart` and `Exec` are handled by the caller.
 pub fn apply(state: &mut State, op: &Op<'_>) -> Result<(), (Step, Errno)> {
     let op_err = |e| (Step::Op, e);
     match *op {
@@ -83,6 +83,6 @@ pub fn apply(state: &mut State, op: &Op<'_>) -> Result<(), (Step, Errno)> {
             masks::mask(root, null, target.to_bytes())
         }
         Op::ReadOnly { target } => masks::read_only(state.root()?, target.to_bytes()),
-        Op::Exec(_) => Err((Step::Op, Errno::INVAL)),
+        Op::AwaitStart | Op::Exec(_) => Err((Step::Op, Errno::INVAL)),
     }
 }

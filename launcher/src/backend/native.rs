@@ -72,8 +72,9 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         &plan.bytes,
         cfg.userns.as_ref(),
         cgroup.as_ref(),
+        Extras::default(),
     )?;
-    tracing::debug!("nucleus-init started");
+    tracing::debug!(pid = init.pid, "nucleus-init started");
 
     let (status, record) = supervise(&init.pidfd, &init.status_rd, &signals, watcher.as_mut())?;
     let join_failure = record
@@ -98,19 +99,35 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
 }
 
 /// A running init: its pidfd, and the read end of its status pipe.
-struct Started {
-    pidfd: OwnedFd,
-    status_rd: OwnedFd,
+pub struct Started {
+    pub pidfd: OwnedFd,
+    pub pid: u32,
+    pub status_rd: OwnedFd,
+}
+
+/// What a start needs beyond the plan: the optional fds of init's contract and how the child
+/// relates to an existing sandbox and to the launcher.
+#[derive(Default)]
+pub struct Extras<'a> {
+    /// init's `START_FD` (a plan with `AwaitStart`).
+    pub start: Option<OwnedFd>,
+    /// init's `CONSOLE_FD` (a `terminal` workload).
+    pub console: Option<OwnedFd>,
+    /// Join this sandbox's namespaces instead of creating new ones (`exec`).
+    pub enter: Option<(rustix::fd::BorrowedFd<'a>, u64)>,
+    /// init outlives the launcher.
+    pub detach: bool,
 }
 
 /// Clones init into new namespaces (`ns_flags`) and into its cgroup (if any), writes its user
 /// namespace's id maps (if any), then hands it `plan`. init blocks reading the plan, so
 /// nothing it does can come before its ids are mapped and it is in its cgroups.
-fn start_init(
+pub fn start_init(
     ns_flags: u64,
     plan: &[u8],
     userns: Option<&UserNs>,
     cgroup: Option<&crate::cgroup::Sandbox>,
+    extras: Extras<'_>,
 ) -> Result<Started, Error> {
     let high = |fd| {
         sys::clone::above_contract(fd).map_err(|e| Error::io("arranging fds for nucleus-init", e))
@@ -123,12 +140,16 @@ fn start_init(
         .map_err(|e| Error::io("creating the status pipe", e.into()))?;
     let (init, plan_rd, plan_wr) = (high(init)?, high(plan_rd)?, high(plan_wr)?);
     let (status_rd, status_wr) = (high(status_rd)?, high(status_wr)?);
+    let start = extras.start.map(high).transpose()?;
+    let console = extras.console.map(high).transpose()?;
     let fds = ChildFds {
         init: init.as_fd(),
         plan: plan_rd.as_fd(),
         plan_wr: plan_wr.as_fd(),
         status_rd: status_rd.as_fd(),
         status_wr: status_wr.as_fd(),
+        start: start.as_ref().map(|f| f.as_fd()),
+        console: console.as_ref().map(|f| f.as_fd()),
     };
     let flags = ns_flags
         | if userns.is_some() {
@@ -154,7 +175,11 @@ fn start_init(
         ),
         Some(None) => (sys::clone::Cgroup::Join(&join_fds), "joined its own"),
     };
-    let (pidfd, pid) = sys::clone::spawn_init(flags, &fds, placement).map_err(|e| {
+    let opts = sys::clone::Options {
+        enter: extras.enter,
+        detach: extras.detach,
+    };
+    let (pidfd, pid) = sys::clone::spawn_init(flags, &fds, placement, opts).map_err(|e| {
         let what = match cgroup {
             Some(c) if c.clone_into().is_some() => format!(
                 "creating the sandbox namespaces in the cgroup {} (clone3)",
@@ -164,7 +189,7 @@ fn start_init(
         };
         Error::io(what, e)
     })?;
-    drop((init, plan_rd, status_wr, join_fds));
+    drop((init, plan_rd, status_wr, join_fds, start, console));
     drop(join);
     tracing::debug!(pid, cgroup = how, "nucleus-init cloned");
     let handed_over = userns
@@ -179,7 +204,11 @@ fn start_init(
         let _ = wait_exit(&pidfd);
         return Err(e);
     }
-    Ok(Started { pidfd, status_rd })
+    Ok(Started {
+        pidfd,
+        pid,
+        status_rd,
+    })
 }
 
 fn namespace_flags(cfg: &Config) -> u64 {
@@ -319,7 +348,7 @@ mod tests {
     /// Runs the real init binary with `plan` (no new namespaces: init must refuse the plan
     /// before touching anything) and returns its exit code and status record.
     fn refused(plan: &[u8]) -> (i32, Option<StatusRecord>) {
-        let init = start_init(0, plan, None, None).unwrap();
+        let init = start_init(0, plan, None, None, Extras::default()).unwrap();
         let code = wait_exit(&init.pidfd).unwrap();
         let mut buf = [0u8; StatusRecord::LEN];
         let mut len = 0;

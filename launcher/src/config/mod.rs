@@ -55,6 +55,14 @@ pub struct Config {
     pub landlock: crate::landlock::Request,
     /// The sandbox's id and its cgroup limits.
     pub cgroup: crate::cgroup::Settings,
+    /// Supplementary groups of the workload (OCI `additionalGids`).
+    pub groups: Vec<u32>,
+    /// The workload's umask (0o022 unless an OCI bundle says otherwise).
+    pub umask: u32,
+    /// A pty for the workload (`-t`, OCI `process.terminal`).
+    pub terminal: bool,
+    /// Set up everything, then wait for `start` before the workload runs (OCI `create`).
+    pub await_start: bool,
     pub command: Vec<String>,
 }
 
@@ -177,6 +185,10 @@ impl Config {
                 (None, true) => Some(crate::seccomp::watch::Mode::LogDenied),
                 (None, false) => None,
             },
+            groups: Vec::new(),
+            umask: 0o022,
+            terminal: false,
+            await_start: false,
             command: a.command,
         })
     }

@@ -280,6 +280,9 @@ pub fn compile(
             port: u64::from(r.port),
         })
         .collect();
+    if cfg.await_start {
+        ops.push(Op::AwaitStart, "waiting for start".to_owned());
+    }
     ops.builder.exec(&ProcessSpec {
         argv: &argv_refs,
         env: &env_refs,
@@ -303,6 +306,9 @@ pub fn compile(
             fs_rules: &fs_rules,
             net_rules: &net_rules,
         },
+        groups: &cfg.groups,
+        umask: cfg.umask,
+        terminal: cfg.terminal,
     });
     ops.descriptions
         .push(format!("starting {:?}", cfg.command[0]));

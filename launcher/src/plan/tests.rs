@@ -54,6 +54,7 @@ fn names(plan: &CompiledPlan) -> Vec<String> {
             Op::LoopbackUp => "lo".into(),
             Op::Mask { target } => format!("mask {}", target.to_str().unwrap()),
             Op::ReadOnly { target } => format!("ro {}", target.to_str().unwrap()),
+            Op::AwaitStart => "await-start".into(),
             Op::Exec(_) => "exec".into(),
         })
         .collect()

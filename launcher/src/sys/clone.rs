@@ -11,9 +11,13 @@ use std::io;
 use nucleus_shared::status::{StatusRecord, Step};
 use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-/// The fds init expects (see `nucleus-init`'s `PLAN_FD` and `STATUS_FD`).
-const PLAN_FD: i32 = 3;
-const STATUS_FD: i32 = 4;
+/// The fds init expects (`nucleus_shared::fds`).
+const PLAN_FD: i32 = nucleus_shared::fds::PLAN_FD as i32;
+const STATUS_FD: i32 = nucleus_shared::fds::STATUS_FD as i32;
+const START_FD: i32 = nucleus_shared::fds::START_FD as i32;
+const CONSOLE_FD: i32 = nucleus_shared::fds::CONSOLE_FD as i32;
+/// Sources must lie above every number of the contract.
+const LAST_CONTRACT_FD: i32 = nucleus_shared::fds::FIRST_FREE as i32 - 1;
 
 /// `struct clone_args` up to `cgroup` (CLONE_ARGS_SIZE_VER2, Linux 5.7).
 #[repr(C)]
@@ -33,12 +37,12 @@ struct CloneArgs {
 }
 
 /// Moves `fd` to a number above the ones init's contract uses, so that the child's `dup2`
-/// into 3 and 4 cannot overwrite one of its sources.
+/// into 3 to 6 cannot overwrite one of its sources.
 pub fn above_contract(fd: OwnedFd) -> io::Result<OwnedFd> {
-    if fd.as_raw_fd() > STATUS_FD {
+    if fd.as_raw_fd() > LAST_CONTRACT_FD {
         return Ok(fd);
     }
-    Ok(rustix::io::fcntl_dupfd_cloexec(&fd, STATUS_FD + 1)?)
+    Ok(rustix::io::fcntl_dupfd_cloexec(&fd, LAST_CONTRACT_FD + 1)?)
 }
 
 /// The fds the child works with: init's memfd, both ends of the plan pipe and of the status
@@ -51,6 +55,21 @@ pub struct ChildFds<'a> {
     pub plan_wr: BorrowedFd<'a>,
     pub status_rd: BorrowedFd<'a>,
     pub status_wr: BorrowedFd<'a>,
+    /// init's `START_FD`, for a plan that awaits `start`.
+    pub start: Option<BorrowedFd<'a>>,
+    /// init's `CONSOLE_FD`, for a `terminal` workload.
+    pub console: Option<BorrowedFd<'a>>,
+}
+
+/// How the child relates to the sandbox and to the launcher.
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    /// Join the namespaces (`CLONE_NEW*` bits) of the process behind this pidfd first (`exec`
+    /// into a running sandbox); the namespaces to create are then none.
+    pub enter: Option<(BorrowedFd<'a>, u64)>,
+    /// The child outlives the launcher (OCI `create`, `exec --detach`): no SIGKILL when the
+    /// launcher exits.
+    pub detach: bool,
 }
 
 /// `CLONE_INTO_CGROUP` (Linux 5.7): `clone_args.cgroup` is an fd of the child's cgroup v2.
@@ -88,8 +107,10 @@ pub fn spawn_init(
     ns_flags: u64,
     fds: &ChildFds<'_>,
     cgroup: Cgroup<'_>,
+    opts: Options<'_>,
 ) -> io::Result<(OwnedFd, u32)> {
     let in_userns = ns_flags & libc::CLONE_NEWUSER as u64 != 0;
+    let enter = opts.enter.map(|(fd, flags)| (fd.as_raw_fd(), flags as i32));
     let new_cgroupns = ns_flags & libc::CLONE_NEWCGROUP as u64 != 0;
     let (ns_flags, into, join, late_cgroupns): (_, _, &[BorrowedFd<'_>], _) = match cgroup {
         Cgroup::Inherit => (ns_flags, None, &[], false),
@@ -110,16 +131,22 @@ pub fn spawn_init(
     let plan = fds.plan.as_raw_fd();
     let status = [fds.status_wr.as_raw_fd(), fds.status_rd.as_raw_fd()];
     let plan_wr = fds.plan_wr.as_raw_fd();
+    let extra = [
+        fds.start.map_or(-1, |f| f.as_raw_fd()),
+        fds.console.map_or(-1, |f| f.as_raw_fd()),
+    ];
     debug_assert!(
         [init, plan, plan_wr, status[0], status[1]]
             .iter()
+            .chain(extra.iter().filter(|&&fd| fd >= 0))
+            .chain(enter.iter().map(|(fd, _)| fd))
             .chain(
                 join.iter()
                     .map(|f| f.as_raw_fd())
                     .collect::<Vec<_>>()
                     .iter()
             )
-            .all(|&fd| fd > STATUS_FD)
+            .all(|&fd| fd > LAST_CONTRACT_FD)
     );
     // Everything the child needs is built before the clone: it may not allocate.
     let argv: [*const libc::c_char; 2] = [c"nucleus-init".as_ptr(), std::ptr::null()];
@@ -155,7 +182,8 @@ pub fn spawn_init(
                 init,
                 [plan, plan_wr],
                 status,
-                in_userns,
+                extra,
+                (in_userns, enter, opts.detach),
                 (join, late_cgroupns),
                 &argv,
                 &envp,
@@ -168,11 +196,13 @@ pub fn spawn_init(
 
 /// # Safety
 /// Only in the child of `spawn_init`; the fds are open and the arrays NULL-terminated.
+#[allow(clippy::too_many_arguments)]
 unsafe fn child(
     init: i32,
     [plan, plan_wr]: [i32; 2],
     [status, status_rd]: [i32; 2],
-    in_userns: bool,
+    [start, console]: [i32; 2],
+    (in_userns, enter, detach): (bool, Option<(i32, i32)>, bool),
     (join, late_cgroupns): (&[BorrowedFd<'_>], bool),
     argv: &[*const libc::c_char; 2],
     envp: &[*const libc::c_char; 1],
@@ -180,9 +210,17 @@ unsafe fn child(
     // SAFETY: plain syscalls on fds this process owns; the pointers passed to poll, execveat
     // and write point into this stack frame's live values and the caller's C strings.
     unsafe {
-        // dup2 also clears close-on-exec on the new numbers.
+        // dup2 also clears close-on-exec on the new numbers; numbers of the contract not
+        // used here must not hold anything else.
         if libc::dup2(plan, PLAN_FD) < 0 || libc::dup2(status, STATUS_FD) < 0 {
             libc::_exit(125);
+        }
+        for (src, dst) in [(start, START_FD), (console, CONSOLE_FD)] {
+            if src < 0 {
+                libc::close(dst);
+            } else if libc::dup2(src, dst) < 0 {
+                report_and_exit(Step::ExecInit);
+            }
         }
         libc::close(status_rd);
         libc::close(plan_wr);
@@ -206,12 +244,27 @@ unsafe fn child(
                 report_and_exit(Step::ExecInit);
             }
         }
+        if let Some((pidfd, flags)) = enter {
+            // All of the sandbox's namespaces at once (Linux 5.8); its pid namespace holds
+            // init's children, not init itself.
+            if libc::setns(pidfd, flags) != 0 {
+                report_and_exit(Step::ExecInit);
+            }
+            // Root of the sandbox's user namespace, or execve would drop every capability.
+            if flags & libc::CLONE_NEWUSER != 0
+                && (libc::setresgid(0, 0, 0) != 0 || libc::setresuid(0, 0, 0) != 0)
+            {
+                report_and_exit(Step::ExecInit);
+            }
+        }
         // In our cgroups now: they become the root of the new cgroup namespace.
         if late_cgroupns && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
             report_and_exit(Step::ExecInit);
         }
         // After any change of credentials, which would clear it.
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        if !detach {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        }
         // The launcher may have died before the line above: then the status pipe has no reader.
         let mut pfd = libc::pollfd {
             fd: STATUS_FD,

@@ -27,6 +27,9 @@ pub struct ProcessSpec<'a> {
     pub caps: u64,
     pub rlimits: &'a [Rlimit],
     pub landlock: LandlockSpec<'a>,
+    pub groups: &'a [u32],
+    pub umask: u32,
+    pub terminal: bool,
 }
 
 /// The launcher's side of [`super::Landlock`].
@@ -137,6 +140,7 @@ impl PlanBuilder {
                 w.u8(tag::READ_ONLY);
                 w.cstr(target);
             }
+            Op::AwaitStart => w.u8(tag::AWAIT_START),
             Op::Exec(Process { .. }) => panic!("use PlanBuilder::exec for the workload"),
         }
         self.next_index()
@@ -161,6 +165,9 @@ impl PlanBuilder {
         w.u64(l.scoped);
         write_list(w, l.fs_rules);
         write_list(w, l.net_rules);
+        write_list(w, p.groups);
+        w.u32(p.umask);
+        w.bool(p.terminal);
         self.next_index()
     }
 

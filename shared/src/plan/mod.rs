@@ -15,7 +15,8 @@ mod process;
 
 pub use list::{Item, List, StrList};
 pub use process::{
-    Filter, FsRule, Landlock, MAX_ARGS, MAX_LANDLOCK_RULES, MAX_RLIMITS, NetRule, Process, Rlimit,
+    Filter, FsRule, Landlock, MAX_ARGS, MAX_GROUPS, MAX_LANDLOCK_RULES, MAX_RLIMITS, NetRule,
+    Process, Rlimit,
 };
 
 /// Mount flags, our own bits so that the wire format does not depend on kernel headers.
@@ -31,6 +32,9 @@ pub mod flags {
 }
 
 /// One step of the plan.
+// Ops live one at a time on init's stack while the plan is walked; boxing `Exec` would need
+// the allocator init does not have.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op<'a> {
     /// Make every mount private, mount a tmpfs on `staging` and pivot into it, so that the old
@@ -84,6 +88,9 @@ pub enum Op<'a> {
     Mask { target: &'a CStr },
     /// Make `target` (if it exists) a read-only, nosuid, nodev, noexec bind of itself.
     ReadOnly { target: &'a CStr },
+    /// Tell the launcher the sandbox is ready (a `Step::Created` record on the status pipe),
+    /// then wait for one byte on `START_FD` (the OCI `start`). Only just before `Exec`.
+    AwaitStart,
     /// Start the workload. Always the last operation.
     Exec(Process<'a>),
 }
@@ -105,6 +112,7 @@ mod tag {
     pub const EXEC: u8 = 14;
     pub const MASK: u8 = 15;
     pub const READ_ONLY: u8 = 16;
+    pub const AWAIT_START: u8 = 17;
 }
 
 /// A relative path beneath the root: non-empty components, none `.` or `..`, no leading `/`.
@@ -181,6 +189,7 @@ impl<'a> Op<'a> {
             tag::READ_ONLY => Op::ReadOnly {
                 target: beneath(r)?,
             },
+            tag::AWAIT_START => Op::AwaitStart,
             tag::EXEC => Op::Exec(Process::decode(r)?),
             other => return Err(DecodeError::UnknownOp(other)),
         })

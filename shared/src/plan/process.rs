@@ -11,6 +11,8 @@ use crate::wire::{DecodeError, Reader};
 pub const MAX_ARGS: usize = 1024;
 /// More than every rlimit Linux has.
 pub const MAX_RLIMITS: usize = 32;
+/// Most supplementary groups (the kernel allows 65536; images use a handful).
+pub const MAX_GROUPS: usize = 256;
 /// Most Landlock rules of each kind.
 pub const MAX_LANDLOCK_RULES: usize = 256;
 
@@ -32,6 +34,13 @@ pub struct Process<'a> {
     pub caps: u64,
     pub rlimits: List<'a, Rlimit>,
     pub landlock: Landlock<'a>,
+    /// Supplementary groups (OCI `additionalGids`); none when empty.
+    pub groups: List<'a, u32>,
+    /// The umask the workload starts with.
+    pub umask: u32,
+    /// Give the workload a new pty as its controlling terminal and stdio; init passes the
+    /// master side to the launcher (or an OCI console socket) over `CONSOLE_FD`.
+    pub terminal: bool,
 }
 
 impl<'a> Process<'a> {
@@ -47,6 +56,12 @@ impl<'a> Process<'a> {
             caps: r.u64()?,
             rlimits: List::decode(r, 0, MAX_RLIMITS)?,
             landlock: Landlock::decode(r)?,
+            groups: List::decode(r, 0, MAX_GROUPS)?,
+            umask: match r.u32()? {
+                m if m <= 0o777 => m,
+                _ => return Err(DecodeError::BadValue),
+            },
+            terminal: r.bool()?,
         })
     }
 }
@@ -84,6 +99,17 @@ impl<'a> Item<'a> for Filter<'a> {
     fn write(&self, w: &mut crate::wire::Writer) {
         w.bytes(self.program);
         w.u32(self.flags);
+    }
+}
+
+/// A supplementary group id.
+impl Item<'_> for u32 {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.u32()
+    }
+    #[cfg(feature = "alloc")]
+    fn write(&self, w: &mut crate::wire::Writer) {
+        w.u32(*self);
     }
 }
 
