@@ -14,6 +14,7 @@ mod landlock;
 mod plan;
 mod report;
 mod seccomp;
+mod state;
 mod sys;
 mod userns;
 

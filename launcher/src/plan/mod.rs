@@ -236,6 +236,31 @@ pub fn compile(
         ops.push(Op::LoopbackUp, "bringing up the loopback interface");
     }
 
+    push_exec(&mut ops, cfg, seccomp, landlock)?;
+    ops.finish(landlock)
+}
+
+/// The plan of `exec` into a running sandbox: the process alone, confined like the workload.
+pub fn compile_exec(
+    cfg: &Config,
+    seccomp: &Programs,
+    landlock: &crate::landlock::Ruleset,
+) -> Result<CompiledPlan, Error> {
+    let mut ops = Ops {
+        builder: PlanBuilder::new(),
+        descriptions: Vec::new(),
+    };
+    push_exec(&mut ops, cfg, seccomp, landlock)?;
+    ops.finish(landlock)
+}
+
+/// Appends the workload (after `AwaitStart` when the sandbox awaits `start`).
+fn push_exec(
+    ops: &mut Ops,
+    cfg: &Config,
+    seccomp: &Programs,
+    landlock: &crate::landlock::Ruleset,
+) -> Result<(), Error> {
     let argv = cfg
         .command
         .iter()
@@ -313,22 +338,29 @@ pub fn compile(
     ops.descriptions
         .push(format!("starting {:?}", cfg.command[0]));
 
-    let bytes = ops.builder.finish().map_err(|size| {
+    Ok(())
+}
+
+impl Ops {
+    fn finish(self, landlock: &crate::landlock::Ruleset) -> Result<CompiledPlan, Error> {
+        let ops = self;
+        let bytes = ops.builder.finish().map_err(|size| {
         Error::usage(format!(
             "the sandbox description is {size} bytes, over the {} byte limit (too many or too long arguments?)",
             nucleus_shared::wire::MAX_PLAN_BYTES
         ))
     })?;
-    Ok(CompiledPlan {
-        bytes,
-        descriptions: ops.descriptions,
-        landlock_origins: landlock
-            .fs_rules
-            .iter()
-            .map(|r| r.origin.clone())
-            .chain(landlock.net_rules.iter().map(|r| r.origin.clone()))
-            .collect(),
-    })
+        Ok(CompiledPlan {
+            bytes,
+            descriptions: ops.descriptions,
+            landlock_origins: landlock
+                .fs_rules
+                .iter()
+                .map(|r| r.origin.clone())
+                .chain(landlock.net_rules.iter().map(|r| r.origin.clone()))
+                .collect(),
+        })
+    }
 }
 
 #[cfg(test)]
