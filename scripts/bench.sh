@@ -9,7 +9,8 @@
 # Everything it writes goes under target/bench/: startup.json (hyperfine), results.json,
 # results.md, startup.svg, plus the rootfs and the two OCI bundles.
 #
-# Layout: this file prepares (packages, build, rootfs, bundles); scripts/bench/measure.sh
+# Layout: this file prepares (packages, build, rootfs, bundles, and the bundle nucleus's gVisor
+# backend runs, exported with --gvisor-export); scripts/bench/measure.sh
 # measures inside a private mount namespace; scripts/bench/report.py turns the raw files into
 # the table, JSON, markdown and SVG; scripts/bench/bundle.py writes the OCI config.json.
 set -euo pipefail
@@ -156,6 +157,22 @@ build_bundles() {
     rm -rf "$tmp"
 }
 
+# The OCI bundle `run --runtime gvisor` hands runsc for /bin/true in the rootfs, and runsc's
+# arguments for it (one per line), so that runsc can be timed on exactly that bundle.
+export_gvisor_bundle() {
+    GVISOR_ARGS=
+    command -v runsc >/dev/null || return 0
+    local dir=$OUT/gvisor-bundle
+    rm -rf "$dir"
+    log "gVisor bundle in $dir"
+    if "$LAUNCH" run --runtime gvisor --cgroup-manager none --gvisor-export "$dir" \
+        --rootfs "$ROOTFS" -- /bin/true >/dev/null; then
+        GVISOR_ARGS=$(tr '\n' ' ' <"$dir/runsc-args")
+    else
+        warn "nucleus-launch --gvisor-export failed: no runsc row on nucleus's bundle"
+    fi
+}
+
 # crun refuses a hybrid cgroup layout, so measure.sh masks the cgroup2 mount, and that needs a
 # mount namespace of its own: the host's mounts are never touched. All rows share it, so every
 # runtime sees the same cgroup view.
@@ -164,6 +181,7 @@ run_measurements() {
     OUTER_MNTNS=$(readlink /proc/self/ns/mnt) \
         OUT=$OUT MODE=$MODE RUNS=$RUNS WARMUP=$WARMUP RSS_REPS=$RSS_REPS TP_REPS=$TP_REPS \
         LAUNCH=$LAUNCH INIT=$INIT ROOTFS=$ROOTFS BUNDLE=$BUNDLE BUNDLE_SC=$BUNDLE_SC \
+        GVISOR_ARGS=$GVISOR_ARGS \
         unshare --mount --propagation private -- bash "$BENCH_DIR/measure.sh"
 }
 
@@ -177,6 +195,7 @@ main() {
     bb=$(busybox_path)
     build_rootfs "$bb"
     build_bundles
+    export_gvisor_bundle
     run_measurements
     # report.py exits non-zero when an existing nucleus row failed: that fails CI.
     python3 "$BENCH_DIR/report.py" "$OUT"

@@ -7,6 +7,7 @@ packages=(
     hyperfine time                    # benchmark timing, peak RSS
     crun runc bubblewrap runsc        # the peers we are measured against
     golang-github-containers-common   # Docker/Podman's default seccomp profile
+    podman                            # an OCI client of nucleus (tests/e2e/podman.rs)
     python3                           # the benchmark report
     libcap2-bin                       # setcap, for the file-capabilities test
 )

@@ -22,10 +22,16 @@ kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 7.3)
 
 cargo build --release -q -p nucleus-launch -p nucleus-tests --bins || exit 1
+# The launcher's unit tests too (static, as every binary of ours): the cgroup lifecycle tests
+# run in the guest on the real unified hierarchy.
+unit=$(cargo test -q -p nucleus-launch --no-run --message-format=json 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*nucleus_launch-[^"]*\)".*/\1/p' | tail -1)
+[ -x "$unit" ] || { echo "FAIL build: no unit test binary of nucleus-launch" >&2; exit 1; }
 stage=target/cgroup-v2
 rm -rf "$stage"
 mkdir -p "$stage"
 cp target/release/nucleus-launch target/release/nucleus-probe "$stage/"
+cp "$unit" "$stage/nucleus-unit"
 
 # The checks, run by busybox sh as root in the guest's root cgroup. Each prints one line.
 cat >"$stage/guest.sh" <<'GUEST'
@@ -115,7 +121,17 @@ run --name failed --workdir /nonexistent -- /probe pid >/dev/null; rc=$?
     fail cleanup-after-failed-start "exit $rc, $(ls $CG/nucleus)"
 run --cgroup-require --memory 64m --cpus 1 --pids-limit 100 -- /probe pid >/tmp/out; rc=$?
 [ $rc = 0 ] && pass cgroup-require || fail cgroup-require "exit $rc, $(cat /tmp/err)"
-left=$(ls -d $CG/nucleus/*@* 2>/dev/null)
+
+# Sandboxes that outlive the launcher (run -d, OCI create), through the cgroup module itself:
+# an exact path (linux.cgroupsPath) made with its missing levels and controllers enabled down
+# to it, kept past the launcher's handle, signalled through its JSON record (frozen meanwhile,
+# a paused one left paused) and removed with the levels made for it, its process killed.
+/shared/nucleus-unit --test-threads 1 --nocapture cgroup::lifecycle_tests::real_v2 >/tmp/unit 2>&1; rc=$?
+[ $rc = 0 ] && grep -q '^test result: ok. 1 passed' /tmp/unit && ! grep -q SKIP /tmp/unit &&
+    pass kept-exact-path ||
+    fail kept-exact-path "exit $rc: $(grep -E -A2 'panicked|SKIP|error' /tmp/unit | tr '\n' ' ')"
+
+left=$(ls -d $CG/nucleus/*@* $CG/nucleus-unit-* 2>/dev/null)
 [ -z "$left" ] && pass nothing-left || fail nothing-left "$left"
 exit $failed
 GUEST

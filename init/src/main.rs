@@ -55,9 +55,17 @@ fn main() -> ! {
     });
 
     let mut state = setup::State::default();
+    // The pty's slave, once its master is passed on: before `AwaitStart` if the plan has one,
+    // since an OCI `create` hands the master over (to the console socket) before `start`.
+    let mut terminal = None;
     for (index, op) in plan.ops() {
         if let Op::Exec(process) = op {
-            let (pid, gate) = workload::spawn(&process, index);
+            let terminal = terminal.or_else(|| {
+                process
+                    .terminal
+                    .then(|| workload::terminal(&process, index))
+            });
+            let (pid, gate) = workload::spawn(&process, index, terminal);
             // PID 1 now only waits, reaps and forwards: it keeps just the capability to signal,
             // and its own filter allows just those calls.
             let confined =
@@ -73,6 +81,11 @@ fn main() -> ! {
             reaper::run(pid)
         }
         if op == Op::AwaitStart {
+            if let Some((_, Op::Exec(p))) = plan.ops().last()
+                && p.terminal
+            {
+                terminal = Some(workload::terminal(&p, index));
+            }
             await_start(index);
             continue;
         }
@@ -93,17 +106,23 @@ fn main() -> ! {
 /// end of file; a sandbox deleted before `start` is killed while it waits here.
 fn await_start(index: u16) {
     use nucleus_shared::fds::START_FD;
+    use sys::signals::Woken;
     report::send(Step::Created, index, 0);
-    let mut byte = [0u8; 1];
     loop {
-        match rustix::io::read(sys::fds::borrow(START_FD), &mut byte) {
-            Ok(1..) => break,
-            Err(rustix::io::Errno::INTR) => {}
-            Ok(0) => report::fail_code(
-                Step::Op,
-                index,
-                rustix::io::Errno::PIPE.raw_os_error() as u32,
-            ),
+        match sys::signals::wait_readable_or_signal(START_FD) {
+            Ok(Woken::Readable) => {
+                let mut byte = [0u8; 1];
+                match rustix::io::read(sys::fds::borrow(START_FD), &mut byte) {
+                    Ok(1..) => break,
+                    Ok(0) | Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => {}
+                    Err(e) => report::fail(Step::Op, index, e),
+                }
+            }
+            // What would not end a workload (SIGCHLD, SIGWINCH, SIGURG, SIGCONT, job
+            // control) does not end the wait either; anything else ends the sandbox as the
+            // signal would have ended its workload.
+            Ok(Woken::Signal(17 | 28 | 23 | 18 | 19..=22)) => {}
+            Ok(Woken::Signal(signo)) => sys::exit_group(128 + signo as i32),
             Err(e) => report::fail(Step::Op, index, e),
         }
     }

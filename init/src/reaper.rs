@@ -30,7 +30,9 @@ pub fn run(workload: Pid) -> ! {
 /// Reaps all exited children; returns the exit code once the workload is among them.
 fn reap(workload: Pid) -> Option<i32> {
     let mut code = None;
-    while let Ok(Some((pid, status))) = rustix::process::waitpid(None, WaitOptions::NOHANG) {
+    // Any child (wait4 -1): `waitpid(None)` would be only those of init's own process group,
+    // which the workload (a session of its own) and job-control groups are not.
+    while let Ok(Some((pid, status))) = rustix::process::wait(WaitOptions::NOHANG) {
         if pid == workload {
             code = Some(exit_code(status));
         }

@@ -37,8 +37,18 @@ pub struct RunArgs {
     pub landlock_connect: Vec<String>,
     /// `--name` and the resource limits (`crate::cgroup::cli`).
     pub cgroup: crate::cgroup::cli::CgroupArgs,
+    /// `--runtime` and gVisor's options (`crate::backend::gvisor::cli`).
+    pub runtime: crate::backend::gvisor::cli::RuntimeArgs,
     pub policy: Option<String>,
     pub policy_sha256: Option<String>,
+    /// `-t`: a pty inside the sandbox.
+    pub tty: bool,
+    /// `-i`: the launcher's stdin reaches the workload's terminal.
+    pub interactive: bool,
+    /// `-d`: detached, under a monitor (`crate::lifecycle`).
+    pub detach: bool,
+    /// `--rm` with `-d`.
+    pub auto_remove: bool,
     pub command: Vec<String>,
 }
 
@@ -57,6 +67,7 @@ pub enum Invocation {
         json: bool,
     },
     Stats(crate::cgroup::cli::StatsArgs),
+    Lifecycle(crate::lifecycle::cli::Lifecycle),
 }
 
 fn seccomp_command() -> Command {
@@ -140,6 +151,12 @@ fn run_command() -> Command {
         .arg(Arg::new("ulimit").long("ulimit").value_name("NAME=SOFT[:HARD]").action(ArgAction::Append)
             .help("A resource limit (nofile, nproc, core, stack, ...; \"unlimited\" allowed)"))
         .args(crate::cgroup::cli::run_args())
+        .args(crate::backend::gvisor::cli::run_args())
+        .args(crate::lifecycle::cli::run_args())
+        .arg(Arg::new("tty").short('t').long("tty").action(ArgAction::SetTrue)
+            .help("Give the command a new terminal inside the sandbox, relayed to this one (raw while attached with -i)"))
+        .arg(Arg::new("interactive").short('i').long("interactive").action(ArgAction::SetTrue)
+            .help("With -t, relay stdin to the sandbox's terminal (without -t stdin always passes through)"))
         .arg(Arg::new("command").value_name("CMD").required(true).num_args(1..).trailing_var_arg(true)
             .value_parser(value_parser!(String)).help("The command and its arguments, after --"))
 }
@@ -153,7 +170,9 @@ pub fn command() -> Command {
         .arg(Arg::new("log-level").long("log-level").value_name("LEVEL").global(true)
             .value_parser(["error", "warn", "info", "debug", "trace"])
             .help("Diagnostics on stderr (default: warn; also NUCLEUS_LOG)"))
+        .args(crate::lifecycle::cli::global_args())
         .subcommand(run_command())
+        .subcommands(crate::lifecycle::cli::commands())
         .subcommand(seccomp_command())
         .subcommand(crate::cgroup::cli::stats_command())
         .subcommand(
@@ -204,6 +223,11 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             landlock_bind: strings(m, "landlock-bind"),
             landlock_connect: strings(m, "landlock-connect"),
             cgroup: crate::cgroup::cli::from_matches(m),
+            runtime: crate::backend::gvisor::cli::from_matches(m),
+            tty: m.get_flag("tty"),
+            interactive: m.get_flag("interactive"),
+            detach: m.get_flag("detach"),
+            auto_remove: m.get_flag("rm"),
             command: strings(m, "command"),
         })),
         Some(("seccomp", m)) => match m.subcommand() {
@@ -222,6 +246,9 @@ pub fn invocation(m: &ArgMatches) -> Invocation {
             json: m.get_flag("json"),
         },
         Some(("stats", m)) => Invocation::Stats(crate::cgroup::cli::stats_from_matches(m)),
+        Some((name, m)) if let Some(l) = crate::lifecycle::cli::parse(name, m) => {
+            Invocation::Lifecycle(l)
+        }
         _ => unreachable!("clap requires a known subcommand"),
     }
 }

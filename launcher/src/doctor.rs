@@ -163,22 +163,6 @@ fn audit() -> Vec<Check> {
     ]
 }
 
-fn runsc() -> Check {
-    let found = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("runsc"))
-                .find(|f| f.is_file())
-        })
-        .unwrap_or_default();
-    check(
-        "gVisor runsc",
-        found.is_some(),
-        found.map_or("not on PATH".into(), |p| p.display().to_string()),
-        "no --runtime gvisor",
-    )
-}
-
 /// Every check, in report order.
 pub fn checks() -> Vec<Check> {
     let uname = rustix::system::uname();
@@ -197,7 +181,7 @@ pub fn checks() -> Vec<Check> {
     all.extend(seccomp());
     all.extend(extra_checks());
     all.extend(audit());
-    all.push(runsc());
+    all.extend(crate::backend::gvisor::doctor::checks());
     all
 }
 

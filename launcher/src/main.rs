@@ -11,11 +11,14 @@ mod enforcement;
 mod error;
 mod kmsg;
 mod landlock;
+mod lifecycle;
+mod oci;
 mod plan;
 mod report;
 mod seccomp;
 mod state;
 mod sys;
+mod tty;
 mod userns;
 
 use std::process::ExitCode;
@@ -40,16 +43,31 @@ fn main() -> ExitCode {
         }
     };
     init_logging(matches.get_one::<String>("log-level").map(String::as_str));
+    let global = lifecycle::cli::Global::from(&matches);
     let result = match cli::invocation(&matches) {
-        cli::Invocation::Run(args) => config::Config::from_args(*args, |k| std::env::var(k).ok())
-            .and_then(|cfg| backend::native::run(&cfg)),
+        cli::Invocation::Run(args) => {
+            let (detach, auto_remove) = (args.detach, args.auto_remove);
+            config::Config::from_args(*args, |k| std::env::var(k).ok()).and_then(|cfg| {
+                if detach {
+                    lifecycle::run_detached(
+                        &cfg,
+                        auto_remove,
+                        global.root.as_deref(),
+                        std::env::args().skip(1).collect(),
+                    )
+                } else {
+                    backend::run(&cfg)
+                }
+            })
+        }
+        cli::Invocation::Lifecycle(cmd) => lifecycle::dispatch(cmd, &global),
         cli::Invocation::SeccompExplain {
             profile,
             call,
             allow,
         } => seccomp_explain(&profile, call.as_deref(), &allow),
         cli::Invocation::SeccompGenerate { traces, output } => seccomp_generate(&traces, &output),
-        cli::Invocation::Stats(args) => cgroup::stats::run(&args),
+        cli::Invocation::Stats(args) => lifecycle::stats(&args, &global),
         cli::Invocation::Doctor { json } => {
             let checks = doctor::checks();
             print!(
@@ -67,6 +85,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             report_error(&e);
+            global.log_error(&e.to_string());
             ExitCode::from(e.exit_code() as u8)
         }
     }

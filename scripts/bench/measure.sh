@@ -6,7 +6,7 @@ set -euo pipefail
 
 : "${OUT:?}" "${MODE:?}" "${RUNS:?}" "${WARMUP:?}" "${RSS_REPS:?}" "${TP_REPS:?}"
 : "${LAUNCH:?}" "${ROOTFS:?}" "${OUTER_MNTNS:?}"
-INIT=${INIT:-} BUNDLE=${BUNDLE:-} BUNDLE_SC=${BUNDLE_SC:-}
+INIT=${INIT:-} BUNDLE=${BUNDLE:-} BUNDLE_SC=${BUNDLE_SC:-} GVISOR_ARGS=${GVISOR_ARGS:-}
 
 # Seconds a row's first start may take: runsc on a platform that does not work here hangs
 # rather than failing. Shorter in smoke mode, which has to stay well under two minutes.
@@ -29,6 +29,8 @@ ROWS=(
     "runc|runc|runc run --bundle $BUNDLE nb-runc"
     "runc-seccomp|runc + seccomp default|runc run --bundle $BUNDLE_SC nb-runc-sc"
     "runsc|runsc (ptrace)|runsc --rootless=false --network=none --platform=ptrace run --bundle $BUNDLE nb-runsc"
+    # runsc alone on the bundle nucleus's gVisor backend writes (bench.sh exports it).
+    "runsc-nucleus-bundle|runsc run, nucleus's gVisor bundle|runsc ${GVISOR_ARGS:---nucleus-bundle-not-exported}"
 )
 # nucleus isolation levels, cumulative. A level not built yet has '-' as its command and is
 # printed as "not yet"; when it lands, replace the '-' by its command line.
@@ -38,6 +40,10 @@ NUCLEUS_ROWS=(
     "nucleus-seccomp|nucleus: + seccomp default|$LAUNCH run --landlock off --memory 256m --pids-limit 1024 --cpus 1 --rootfs $ROOTFS -- /bin/true"
     "nucleus-landlock|nucleus: + Landlock|$LAUNCH run --memory 256m --pids-limit 1024 --cpus 1 --rootfs $ROOTFS -- /bin/true"
     "nucleus-full|nucleus: full default|$LAUNCH run --rootfs $ROOTFS -- /bin/true"
+    # The same start as the row above on gVisor: first exactly what `runsc-nucleus-bundle`
+    # runs (no cgroups), then with the default cgroups.
+    "nucleus-gvisor-bare|nucleus --runtime gvisor, no cgroups|$LAUNCH run --runtime gvisor --cgroup-manager none --rootfs $ROOTFS -- /bin/true"
+    "nucleus-gvisor|nucleus --runtime gvisor|$LAUNCH run --runtime gvisor --rootfs $ROOTFS -- /bin/true"
 )
 ALL_ROWS=("${ROWS[@]}" "${NUCLEUS_ROWS[@]}")
 
@@ -260,6 +266,21 @@ measure_idle_init() {
     wait "$launcher" 2>/dev/null || true
 }
 
+# What the gVisor backend adds to runsc on the same bundle, measured in alternation (see
+# gvisor_overhead.py): gvisor.tsv, one `runsc_ms nucleus_ms` line per pair.
+measure_gvisor_overhead() {
+    rm -f "$OUT/gvisor.tsv"
+    [[ $(row_status runsc-nucleus-bundle) == ok && $(row_status nucleus-gvisor-bare) == ok ]] || return 0
+    local pairs=$RUNS direct wrapped
+    direct=$(awk -F'\t' '$1 == "runsc-nucleus-bundle" { print $4 }' "$OUT/rows.tsv")
+    wrapped=$(awk -F'\t' '$1 == "nucleus-gvisor-bare" { print $4 }' "$OUT/rows.tsv")
+    log "gVisor wrapping: $pairs alternating pairs"
+    # shellcheck disable=SC2086 # the row commands are space-separated words
+    python3 "$(dirname "${BASH_SOURCE[0]}")/gvisor_overhead.py" "$OUT/gvisor.tsv" "$pairs" \
+        :: $direct :: $wrapped ||
+        echo "gVisor wrapping: measurement failed" >&2
+}
+
 # Throughput: N sandboxes started at once (xargs -P N), wall time until all have exited.
 measure_throughput() {
     local out=$OUT/throughput.tsv key cmd n rep argv t0 t1 rc
@@ -325,6 +346,7 @@ main() {
     else
         printf 'error\tnucleus-launch run failed\n' >"$OUT/idle.tsv"
     fi
+    measure_gvisor_overhead
     measure_throughput
 }
 

@@ -4,7 +4,7 @@
     report.py OUT_DIR
 
 Reads what measure.sh left in OUT_DIR (rows.tsv, startup.json from hyperfine, rss.tsv,
-binaries.tsv, idle.tsv, throughput.tsv, meta.tsv) and writes results.json, results.md and
+binaries.tsv, idle.tsv, throughput.tsv, gvisor.tsv, meta.tsv) and writes results.json, results.md and
 startup.svg there, printing the tables on stdout. Exits 1 if a nucleus row that exists failed
 to start or had a failed run, so the CI smoke run catches it; failing peers are only reported.
 """
@@ -26,6 +26,8 @@ TARGET_INIT_BYTES = 64 * 1024
 TARGET_LAUNCHER_BYTES = 3 * 1024 * 1024
 TARGET_INIT_IDLE_KIB = 256
 TARGET_LAUNCHER_RSS_KIB = 4 * 1024
+# Issue 8: what `run --runtime gvisor` may add to `runsc run` on the same bundle.
+TARGET_GVISOR_WRAP_MS = 5.0
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -130,8 +132,16 @@ def load(out):
                            "wall_s_median": wall, "sandboxes_per_s": n / wall,
                            "wall_s_all": [ns / 1e9 for ns, _ in reps]})
 
+    gvisor = None
+    pairs = [(float(d), float(w)) for d, w in read_tsv(f"{out}/gvisor.tsv")]
+    if pairs:
+        gvisor = {"pairs": len(pairs),
+                  "runsc_median_ms": statistics.median(d for d, _ in pairs),
+                  "nucleus_median_ms": statistics.median(w for _, w in pairs),
+                  "added_median_ms": statistics.median(w - d for d, w in pairs)}
+
     return {"meta": meta, "rows": rows, "binaries": binaries, "idle": idle,
-            "throughput": throughput}
+            "throughput": throughput, "gvisor_wrapping": gvisor}
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -272,6 +282,19 @@ def targets(res):
     return out
 
 
+def gvisor_line(res):
+    g = res.get("gvisor_wrapping")
+    if not g:
+        return "gVisor wrapping: not measured (no runsc, or a gVisor row failed)"
+    added = g["added_median_ms"]
+    verdict = "met" if added <= TARGET_GVISOR_WRAP_MS else "MISSED"
+    return (f"gVisor wrapping ({g['pairs']} alternating pairs, the same bundle): `runsc run` "
+            f"{g['runsc_median_ms']:.1f} ms, `nucleus-launch run --runtime gvisor "
+            f"--cgroup-manager none` {g['nucleus_median_ms']:.1f} ms (medians); nucleus adds "
+            f"{added:.2f} ms (median of the pairs' differences; target <= "
+            f"{TARGET_GVISOR_WRAP_MS:.0f} ms: {verdict})")
+
+
 def targets_md(res):
     verdict = {True: "met", False: "MISSED", None: "-"}
     return md_table(["target", "today", ""], [[t, v, verdict[m]] for t, v, m in targets(res)])
@@ -313,6 +336,7 @@ def results_md(res, repo):
         "Concurrent starts (`seq N | xargs -P N`), median of "
         f"{res['meta'].get('throughput_reps')}:", "", throughput_md(res), "",
         "Targets (issue 3):", "", targets_md(res), "",
+        gvisor_line(res) + ".", "",
         f"Versions: {versions_line(res)}.", "",
         "Reproduce: `scripts/bench.sh` (or `scripts/bench.sh --smoke` for a quick check).",
     ]
@@ -458,6 +482,8 @@ def main():
     print(throughput_md(res))
     print()
     print(targets_md(res))
+    print()
+    print(gvisor_line(res))
     print()
     print(f"written: {out}/startup.json results.json results.md startup.svg")
 

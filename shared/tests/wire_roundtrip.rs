@@ -56,6 +56,20 @@ fn sample_ops() -> Vec<Op<'static>> {
         Op::ReadOnly {
             target: c"proc/sys",
         },
+        Op::Remount {
+            target: c"dev",
+            flags: flags::RDONLY | flags::STRICTATIME | flags::NOFOLLOW,
+        },
+        Op::Sysctl {
+            key: c"net/ipv4/ping_group_range",
+            value: b"0 0",
+        },
+        Op::Bind {
+            source: c"/srv/data",
+            target: c"data",
+            flags: flags::SHALLOW | flags::RELATIME,
+            is_dir: true,
+        },
         Op::AwaitStart,
     ]
 }
@@ -313,24 +327,37 @@ fn paths_must_stay_beneath_the_root() {
         c"./a",
         c"a/",
     ] {
-        let mut b = PlanBuilder::new();
-        b.push(&Op::Mkdir {
-            path: bad,
-            mode: 0o755,
-        });
-        b.exec(&ProcessSpec {
-            argv: &[c"true"],
-            env: &[],
-            cwd: c"/",
-            uid: 0,
-            gid: 0,
-            ..Default::default()
-        });
-        assert_eq!(
-            Plan::decode(&b.finish().unwrap()).unwrap_err(),
-            DecodeError::BadValue,
-            "{bad:?}"
-        );
+        for op in [
+            Op::Mkdir {
+                path: bad,
+                mode: 0o755,
+            },
+            // A sysctl key is a path under proc/sys and may not climb out of it either.
+            Op::Sysctl {
+                key: bad,
+                value: b"1",
+            },
+            Op::Remount {
+                target: bad,
+                flags: flags::RDONLY,
+            },
+        ] {
+            let mut b = PlanBuilder::new();
+            b.push(&op);
+            b.exec(&ProcessSpec {
+                argv: &[c"true"],
+                env: &[],
+                cwd: c"/",
+                uid: 0,
+                gid: 0,
+                ..Default::default()
+            });
+            assert_eq!(
+                Plan::decode(&b.finish().unwrap()).unwrap_err(),
+                DecodeError::BadValue,
+                "{op:?}"
+            );
+        }
     }
 }
 

@@ -1071,3 +1071,16 @@ pub fn mknod_char(path: &str, major: u32, minor: u32) -> io::Result<()> {
     })
     .map(drop)
 }
+
+/// The kernel log, as `dmesg` reads it (syslog(SYSLOG_ACTION_READ_ALL)); at most 64 KiB.
+pub fn read_kernel_log() -> io::Result<String> {
+    const READ_ALL: libc::c_int = 3;
+    let mut buf = vec![0u8; 64 << 10];
+    // SAFETY: the buffer is valid for writes of its length, which is what the call is given;
+    // READ_ALL only copies into it and does not clear the log.
+    let n = check(unsafe {
+        libc::klogctl(READ_ALL, buf.as_mut_ptr().cast(), buf.len() as libc::c_int)
+    })?;
+    buf.truncate(n as usize);
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}

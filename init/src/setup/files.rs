@@ -4,7 +4,7 @@ use core::ffi::CStr;
 
 use nucleus_shared::status::Step;
 use rustix::fd::OwnedFd;
-use rustix::fs::{FileType, Mode, OFlags};
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
 use super::path::ensure_parent;
@@ -88,4 +88,29 @@ pub fn ensure_file(root: &OwnedFd, rel: &[u8]) -> Result<(), (Step, Errno)> {
             op_err(e)
         }
     })
+}
+
+/// Writes a kernel parameter: `proc/sys/<key>` beneath the root, opened without following any
+/// symlink and without creating anything, and only if it lies on a procfs, so that an image
+/// whose `/proc` is not (yet) the sandbox's procfs cannot turn this into a write to its files.
+pub fn sysctl(root: &OwnedFd, key: &[u8], value: &[u8]) -> Result<(), (Step, Errno)> {
+    let path = super::path::PathBuf::join(&[b"proc/sys/", key]).map_err(op_err)?;
+    let how = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS | ResolveFlags::NO_SYMLINKS;
+    let fd = rustix::fs::openat2(
+        root,
+        path.as_cstr().map_err(op_err)?,
+        OFlags::WRONLY | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+        how,
+    )
+    .map_err(|e| (Step::Resolve, e))?;
+    if rustix::fs::fstatfs(&fd).map_err(op_err)?.f_type != rustix::fs::PROC_SUPER_MAGIC {
+        return Err(op_err(Errno::XDEV));
+    }
+    // procfs takes a parameter in one write; a short one would leave half a value.
+    match rustix::io::write(&fd, value) {
+        Ok(n) if n == value.len() => Ok(()),
+        Ok(_) => Err(op_err(Errno::INVAL)),
+        Err(e) => Err(op_err(e)),
+    }
 }

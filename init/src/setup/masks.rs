@@ -11,7 +11,7 @@ use rustix::fd::OwnedFd;
 use rustix::fs::FileType;
 use rustix::io::Errno;
 
-use super::mounts::{bind_fd, mount_on, remount};
+use super::mounts::{bind_fd, mount_on, rebind_self, remount};
 use super::path::open_beneath;
 
 const NULL_MAJOR: u32 = 1;
@@ -60,14 +60,16 @@ pub fn mask(root: &OwnedFd, null: &OwnedFd, rel: &[u8]) -> Result<(), (Step, Err
     .map_err(op)
 }
 
-/// Binds `rel` onto itself and makes that mount read-only, if `rel` exists.
+/// Binds `rel` onto itself and makes that mount read-only, if `rel` exists. The bind is
+/// recursive, as runc's: mounts already beneath `rel` (`/sys/fs/cgroup` under a read-only
+/// `/sys`) stay visible instead of being hidden by a bare copy of `rel`.
 pub fn read_only(root: &OwnedFd, rel: &[u8]) -> Result<(), (Step, Errno)> {
     let target = match open_beneath(root, rel) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(()),
         Err(e) => return Err(resolve(e)),
     };
-    bind_fd(&target, &target).map_err(op)?;
+    rebind_self(&target).map_err(op)?;
     let mounted = open_beneath(root, rel).map_err(resolve)?;
     remount(
         &mounted,

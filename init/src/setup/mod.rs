@@ -83,6 +83,10 @@ pub fn apply(state: &mut State, op: &Op<'_>) -> Result<(), (Step, Errno)> {
             masks::mask(root, null, target.to_bytes())
         }
         Op::ReadOnly { target } => masks::read_only(state.root()?, target.to_bytes()),
+        Op::Remount { target, flags } => {
+            mounts::remount_at(state.root()?, target.to_bytes(), flags)
+        }
+        Op::Sysctl { key, value } => files::sysctl(state.root()?, key.to_bytes(), value),
         Op::AwaitStart | Op::Exec(_) => Err((Step::Op, Errno::INVAL)),
     }
 }

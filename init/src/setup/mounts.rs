@@ -31,6 +31,10 @@ fn mount_flags(f: u32) -> MountFlags {
         (flags::NOSUID, MountFlags::NOSUID),
         (flags::NODEV, MountFlags::NODEV),
         (flags::NOEXEC, MountFlags::NOEXEC),
+        (flags::NOATIME, MountFlags::NOATIME),
+        (flags::NODIRATIME, MountFlags::NODIRATIME),
+        (flags::RELATIME, MountFlags::RELATIME),
+        (flags::STRICTATIME, MountFlags::STRICTATIME),
     ] {
         if f & ours != 0 {
             m |= kernel;
@@ -148,12 +152,17 @@ pub fn bind(
         resolve(rel)?
     };
     let path = fd_path(&target).map_err(op_err)?;
-    rustix::mount::mount_bind_recursive(
+    let (from, to) = (
         host.as_cstr().map_err(op_err)?,
         path.as_cstr().map_err(op_err)?,
-    )
+    );
+    if f & flags::SHALLOW != 0 {
+        rustix::mount::mount_bind(from, to)
+    } else {
+        rustix::mount::mount_bind_recursive(from, to)
+    }
     .map_err(op_err)?;
-    if f & !flags::NOFOLLOW == 0 {
+    if f & !(flags::NOFOLLOW | flags::SHALLOW) == 0 {
         return Ok(());
     }
     // The fd above names what lies under the new mount; reopen to reach the mount itself.
@@ -170,6 +179,8 @@ pub fn remount(fd: &impl AsFd, f: u32) -> Result<(), Errno> {
     let path = fd_path(fd)?;
     let current = rustix::fs::fstatvfs(fd)?.f_flag;
     let mut keep = MountFlags::empty();
+    // An access-time mode asked for replaces the mount's (the kernel takes one of them).
+    let atime_asked = f & flags::ATIME != 0;
     for (st, mf) in [
         (StatVfsMountFlags::RDONLY, MountFlags::RDONLY),
         (StatVfsMountFlags::NOSUID, MountFlags::NOSUID),
@@ -179,7 +190,9 @@ pub fn remount(fd: &impl AsFd, f: u32) -> Result<(), Errno> {
         (StatVfsMountFlags::NODIRATIME, MountFlags::NODIRATIME),
         (StatVfsMountFlags::RELATIME, MountFlags::RELATIME),
     ] {
-        if current.contains(st) {
+        let is_atime =
+            mf == MountFlags::NOATIME || mf == MountFlags::NODIRATIME || mf == MountFlags::RELATIME;
+        if current.contains(st) && !(atime_asked && is_atime) {
             keep |= mf;
         }
     }
@@ -215,4 +228,22 @@ pub fn mount_on(target: &OwnedFd, fstype: &CStr, f: u32, data: &CStr) -> Result<
 pub fn bind_fd(source: &OwnedFd, target: &OwnedFd) -> Result<(), Errno> {
     let (from, to) = (fd_path(source)?, fd_path(target)?);
     rustix::mount::mount_bind(from.as_cstr()?, to.as_cstr()?)
+}
+
+/// Binds `fd` onto itself with the mounts beneath it, so that a remount of the new top mount
+/// leaves them in place.
+pub fn rebind_self(fd: &OwnedFd) -> Result<(), Errno> {
+    let p = fd_path(fd)?;
+    rustix::mount::mount_bind_recursive(p.as_cstr()?, p.as_cstr()?)
+}
+
+/// Applies `f` to the mount on `rel` (a mount the plan made earlier).
+pub fn remount_at(root: &OwnedFd, rel: &[u8], f: u32) -> Result<(), (Step, Errno)> {
+    let fd = if f & flags::NOFOLLOW != 0 {
+        super::path::open_beneath_nofollow(root, rel)
+    } else {
+        open_beneath(root, rel)
+    }
+    .map_err(|e| (Step::Resolve, e))?;
+    remount(&fd, f).map_err(op_err)
 }

@@ -7,10 +7,12 @@ pub mod fds;
 pub mod landlock;
 mod mem;
 pub mod net;
+pub mod pty;
 mod raw;
 pub mod rlimit;
 pub mod seccomp;
 pub mod signals;
+pub mod socket;
 mod start;
 
 use core::sync::atomic::{AtomicBool, Ordering};

@@ -1,8 +1,8 @@
 //! Signal state of PID 1 and of the workload it starts.
 //!
 //! init blocks every signal and takes them one at a time with `rt_sigtimedwait` (as tini
-//! does): no handlers, no signalfd, one syscall per signal. The workload gets a clean state:
-//! nothing blocked, nothing ignored.
+//! does): no handlers, one syscall per signal (a signalfd only while waiting for `start`).
+//! The workload gets a clean state: nothing blocked, nothing ignored.
 
 use linux_raw_sys::general::{
     __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_rt_sigtimedwait, SIG_BLOCK, SIG_SETMASK,
@@ -95,6 +95,64 @@ pub fn wait_any() -> Result<u32, Errno> {
         )
     }
     .map(|signo| signo as u32)
+}
+
+/// What ended a wait of [`wait_readable_or_signal`].
+pub enum Woken {
+    Readable,
+    Signal(u32),
+}
+
+/// Waits until `fd` is readable or a (blocked) signal is pending: a sandbox waiting for
+/// `start` must still end on `kill`. A signalfd and ppoll, made for this one wait.
+pub fn wait_readable_or_signal(fd: u32) -> Result<Woken, Errno> {
+    use linux_raw_sys::general::{__NR_ppoll, __NR_signalfd4, O_CLOEXEC, POLLIN};
+    let set: SigSet = ALL;
+    // SAFETY: signalfd4 reads `set` (SIGSET_SIZE bytes), which lives across the call.
+    let sfd = unsafe {
+        syscall4(
+            __NR_signalfd4,
+            usize::MAX, // -1: a new signalfd
+            &raw const set as usize,
+            SIGSET_SIZE,
+            O_CLOEXEC as usize, // SFD_CLOEXEC has the same value
+        )
+    }?;
+    let woken = loop {
+        // struct pollfd { int fd; short events; short revents; } twice.
+        let mut fds: [(i32, i16, i16); 2] = [
+            (fd as i32, POLLIN as i16, 0),
+            (sfd as i32, POLLIN as i16, 0),
+        ];
+        // SAFETY: `fds` holds two pollfd structs the kernel reads and writes during the call;
+        // null timeout and sigmask mean wait without limit, with the mask unchanged.
+        match unsafe { syscall4(__NR_ppoll, fds.as_mut_ptr() as usize, 2, 0, 0) } {
+            Err(Errno::INTR) => continue,
+            Err(e) => break Err(e),
+            Ok(_) => {}
+        }
+        if fds[1].2 != 0 {
+            // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
+            let mut info = [0u32; 32];
+            // SAFETY: `info` is 128 writable bytes for the duration of the call.
+            let read = unsafe {
+                syscall4(
+                    linux_raw_sys::general::__NR_read,
+                    sfd,
+                    info.as_mut_ptr() as usize,
+                    128,
+                    0,
+                )
+            };
+            if let Ok(128) = read {
+                break Ok(Woken::Signal(info[0]));
+            }
+        } else if fds[0].2 != 0 {
+            break Ok(Woken::Readable);
+        }
+    };
+    super::fds::close(sfd as u32);
+    woken
 }
 
 /// Sends signal `signo` to `pid` (any number, real-time signals included).

@@ -24,6 +24,18 @@ static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nucleus-init"));
 
 /// Runs the sandbox to completion; returns the exit code the launcher should exit with.
 pub fn run(cfg: &Config) -> Result<i32, Error> {
+    run_observed(cfg, Extras::default(), |_, _| Ok(()))
+}
+
+/// Which plan to compile: a whole sandbox, or a process joining a running one (`exec`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PlanKind {
+    Sandbox,
+    Exec,
+}
+
+/// Checks what can be checked before anything starts, and compiles the plan.
+pub fn prepare(cfg: &Config, kind: PlanKind) -> Result<plan::CompiledPlan, Error> {
     crate::config::ulimit::check_against_own(
         &cfg.rlimits,
         crate::config::ulimit::can_raise(),
@@ -55,9 +67,25 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     );
     let (landlock, landlock_report) =
         crate::landlock::compile(cfg, &host, crate::landlock::Kernel::probe())?;
-    landlock_report.log();
-    let plan = plan::compile(cfg, &host, &programs, &landlock)?;
+    if kind == PlanKind::Sandbox {
+        landlock_report.log();
+    }
+    let plan = match kind {
+        PlanKind::Sandbox => plan::compile(cfg, &host, &programs, &landlock)?,
+        PlanKind::Exec => plan::compile_exec(cfg, &programs, &landlock)?,
+    };
     tracing::debug!(bytes = plan.bytes.len(), "plan compiled");
+    Ok(plan)
+}
+
+/// [`run`], calling `on_start` once init runs (a detached sandbox's monitor records it
+/// there); an error from `on_start` ends the sandbox.
+pub fn run_observed(
+    cfg: &Config,
+    extras: Extras<'_>,
+    on_start: impl FnOnce(&Started, Option<&crate::cgroup::Sandbox>) -> Result<(), Error>,
+) -> Result<i32, Error> {
+    let plan = prepare(cfg, PlanKind::Sandbox)?;
 
     // Blocked before the clone, so that a signal arriving meanwhile is relayed, not lost.
     let signals =
@@ -67,16 +95,31 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     let mut watcher = cfg.seccomp_watch.clone().and_then(Watcher::open);
     // Removed again on every way out (Sandbox's Drop), or by the next start if we are killed.
     let cgroup = crate::cgroup::setup(&cfg.cgroup)?;
+    let (extras, console) = own_console(cfg, extras)?;
     let init = start_init(
         namespace_flags(cfg),
         &plan.bytes,
         cfg.userns.as_ref(),
         cgroup.as_ref(),
-        Extras::default(),
+        extras,
     )?;
     tracing::debug!(pid = init.pid, "nucleus-init started");
+    if let Err(e) = on_start(&init, cgroup.as_ref()) {
+        let _ = rustix::process::pidfd_send_signal(&init.pidfd, Signal::KILL);
+        let _ = wait_exit(&init.pidfd);
+        return Err(e);
+    }
 
-    let (status, record) = supervise(&init.pidfd, &init.status_rd, &signals, watcher.as_mut())?;
+    let (mut session, terminal_failure) = attach_terminal(console.as_ref(), cfg, &init.pidfd);
+    let (status, record) = supervise(
+        &init.pidfd,
+        &init.status_rd,
+        &signals,
+        watcher.as_mut(),
+        session.as_mut(),
+    )?;
+    // The last output, and the host terminal restored, before anything is reported.
+    session.map(crate::tty::Session::finish).transpose()?;
     let join_failure = record
         .as_ref()
         .zip(cgroup.as_ref())
@@ -92,9 +135,101 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     if let Some(w) = watcher {
         w.finish()?;
     }
-    match record {
-        Some(r) => Err(report::from_record(&r, &plan, cfg)),
-        None => Ok(status),
+    match (record, terminal_failure) {
+        (Some(r), _) => Err(report::from_record(&r, &plan, cfg)),
+        (None, Some(e)) => Err(e),
+        (None, None) => Ok(status),
+    }
+}
+
+/// `exec`: starts the process of `plan` in the sandbox that `extras.enter` names. Detached, it
+/// returns once the process runs (its caller reaps it); else it relays signals and the
+/// terminal as `run` does and returns the process's status.
+pub fn follow_exec(
+    cfg: &Config,
+    plan: &plan::CompiledPlan,
+    extras: Extras<'_>,
+    pid_file: Option<&str>,
+) -> Result<i32, Error> {
+    let detach = extras.detach;
+    let signals = if detach {
+        None
+    } else {
+        Some(sys::signals::block_and_open().map_err(|e| Error::io("setting up signal relay", e))?)
+    };
+    let (extras, console) = own_console(cfg, extras)?;
+    if detach && console.is_some() {
+        return Err(Error::usage(
+            "exec --detach with a terminal needs --console-socket to send the pty to",
+        ));
+    }
+    let init = start_init(0, &plan.bytes, None, None, extras)?;
+    if let Some(f) = pid_file {
+        crate::state::write_atomic(Path::new(f), init.pid.to_string().as_bytes())?;
+    }
+    let Some(signals) = signals else {
+        // The status pipe closes when the process's execve succeeds, or carries why not.
+        let mut buf = [0u8; StatusRecord::LEN];
+        let mut len = 0;
+        while read_record(&init.status_rd, &mut buf, &mut len) {}
+        return match (len == buf.len())
+            .then(|| StatusRecord::decode(&buf))
+            .flatten()
+        {
+            Some(r) => Err(report::from_record(&r, plan, cfg)),
+            None => Ok(0),
+        };
+    };
+    let (mut session, terminal_failure) = attach_terminal(console.as_ref(), cfg, &init.pidfd);
+    let (status, record) = supervise(
+        &init.pidfd,
+        &init.status_rd,
+        &signals,
+        None,
+        session.as_mut(),
+    )?;
+    session.map(crate::tty::Session::finish).transpose()?;
+    match (record, terminal_failure) {
+        (Some(r), _) => Err(report::from_record(&r, plan, cfg)),
+        (None, Some(e)) => Err(e),
+        (None, None) => Ok(status),
+    }
+}
+
+/// `-t`: the pty's master comes back to the launcher, unless the caller sends it elsewhere
+/// (an OCI `--console-socket` in `extras.console`).
+fn own_console<'a>(
+    cfg: &Config,
+    mut extras: Extras<'a>,
+) -> Result<(Extras<'a>, Option<crate::tty::Console>), Error> {
+    if !cfg.terminal || extras.console.is_some() {
+        return Ok((extras, None));
+    }
+    let (init_end, console) = crate::tty::Console::pair()?;
+    extras.console = Some(init_end);
+    Ok((extras, Some(console)))
+}
+
+/// Receives the workload's pty and relays it to the launcher's stdio. On failure the sandbox
+/// is ended and the error kept: init's own record (if it failed first, which also closes the
+/// console) says better what went wrong.
+fn attach_terminal(
+    console: Option<&crate::tty::Console>,
+    cfg: &Config,
+    pidfd: &OwnedFd,
+) -> (Option<crate::tty::Session>, Option<Error>) {
+    let Some(console) = console else {
+        return (None, None);
+    };
+    match console
+        .receive_master()
+        .and_then(|master| crate::tty::Session::attach(master, cfg.interactive))
+    {
+        Ok(session) => (Some(session), None),
+        Err(e) => {
+            let _ = rustix::process::pidfd_send_signal(pidfd, Signal::KILL);
+            (None, Some(e))
+        }
     }
 }
 
@@ -117,6 +252,8 @@ pub struct Extras<'a> {
     pub enter: Option<(rustix::fd::BorrowedFd<'a>, u64)>,
     /// init outlives the launcher.
     pub detach: bool,
+    /// The cgroups of a running sandbox to join (`exec`), when there is no new one.
+    pub join: Option<crate::cgroup::Join>,
 }
 
 /// Clones init into new namespaces (`ns_flags`) and into its cgroup (if any), writes its user
@@ -164,10 +301,45 @@ pub fn start_init(
             .into_iter()
             .map(high)
             .collect::<Result<Vec<_>, _>>()?,
+        None => match &extras.join {
+            Some(j) if j.into.is_none() => j
+                .files
+                .iter()
+                .map(|f| {
+                    f.try_clone()
+                        .map_err(|e| Error::io("joining the sandbox's cgroups", e))
+                })
+                .map(|f| f.and_then(high))
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     };
     let join_fds: Vec<_> = join.iter().map(|f| f.as_fd()).collect();
+    let dup_high = |fd: rustix::fd::BorrowedFd<'_>| {
+        fd.try_clone_to_owned()
+            .map_err(|e| Error::io("joining the sandbox", e))
+            .and_then(high)
+    };
+    let joined_v2 = extras
+        .join
+        .as_ref()
+        .and_then(|j| j.into.as_ref())
+        .map(|f| dup_high(f.as_fd()))
+        .transpose()?;
+    let joined_v2 = joined_v2.as_ref().map(|f| f.as_fd());
+    let enter = extras
+        .enter
+        .map(|(fd, flags)| dup_high(fd).map(|fd| (fd, flags)))
+        .transpose()?;
     let (placement, how) = match cgroup.map(|c| c.clone_into()) {
+        None if joined_v2.is_some() => (
+            sys::clone::Cgroup::Into(joined_v2.expect("checked")),
+            "born in the sandbox's (CLONE_INTO_CGROUP)",
+        ),
+        None if !join_fds.is_empty() => {
+            (sys::clone::Cgroup::Join(&join_fds), "joined the sandbox's")
+        }
         None => (sys::clone::Cgroup::Inherit, "the launcher's"),
         Some(Some(fd)) => (
             sys::clone::Cgroup::Into(fd),
@@ -176,7 +348,7 @@ pub fn start_init(
         Some(None) => (sys::clone::Cgroup::Join(&join_fds), "joined its own"),
     };
     let opts = sys::clone::Options {
-        enter: extras.enter,
+        enter: enter.as_ref().map(|(fd, flags)| (fd.as_fd(), *flags)),
         detach: extras.detach,
     };
     let (pidfd, pid) = sys::clone::spawn_init(flags, &fds, placement, opts).map_err(|e| {
@@ -211,14 +383,18 @@ pub fn start_init(
     })
 }
 
-fn namespace_flags(cfg: &Config) -> u64 {
-    let mut f = libc::CLONE_NEWPID
-        | libc::CLONE_NEWNS
-        | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWCGROUP;
-    if cfg.network == Network::None {
-        f |= libc::CLONE_NEWNET;
+pub fn namespace_flags(cfg: &Config) -> u64 {
+    let mut f = libc::CLONE_NEWPID | libc::CLONE_NEWNS;
+    // `run` creates them all; an OCI bundle may share some with the host.
+    for (new, flag) in [
+        (cfg.namespaces.uts, libc::CLONE_NEWUTS),
+        (cfg.namespaces.ipc, libc::CLONE_NEWIPC),
+        (cfg.namespaces.cgroup, libc::CLONE_NEWCGROUP),
+        (cfg.network == Network::None, libc::CLONE_NEWNET),
+    ] {
+        if new {
+            f |= flag;
+        }
     }
     f as u64
 }
@@ -243,6 +419,7 @@ fn supervise(
     status_rd: &OwnedFd,
     signals: &OwnedFd,
     mut watcher: Option<&mut Watcher>,
+    mut terminal: Option<&mut crate::tty::Session>,
 ) -> Result<(i32, Option<StatusRecord>), Error> {
     let mut record_buf = [0u8; StatusRecord::LEN];
     let mut record_len = 0;
@@ -274,6 +451,12 @@ fn supervise(
         }
         if ready[1] {
             while let Some(sig) = sys::signals::read_one(signals) {
+                // With a pty, the size is the signal: the kernel tells the sandbox's
+                // foreground job itself.
+                if let (libc::SIGWINCH, Some(t)) = (sig, terminal.as_deref_mut()) {
+                    t.resize();
+                    continue;
+                }
                 tracing::debug!(sig, "forwarding signal");
                 if let Some(sig) = Signal::from_named_raw(sig) {
                     let _ = rustix::process::pidfd_send_signal(pidfd, sig);

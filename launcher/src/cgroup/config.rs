@@ -179,6 +179,11 @@ pub struct Settings {
     pub named: bool,
     pub manager: Manager,
     pub parent: Parent,
+    /// Exactly this cgroup instead of a new one below `parent` (OCI `linux.cgroupsPath`).
+    pub exact: Option<super::path::CgroupPath>,
+    /// The sandbox outlives the launcher (`run -d`, OCI `create`): its directory below `parent`
+    /// gets the kept form that stale sweeps leave alone (see `Sandbox::keep`).
+    pub detached: bool,
     /// `--cgroup-require`: fail instead of warning when something is not enforced.
     pub require: bool,
     pub limits: Limits,
@@ -440,6 +445,8 @@ pub fn resolve_with(a: &CgroupArgs, cpus: u64, stat: &StatDevice) -> Result<Sett
         named,
         manager,
         parent,
+        exact: None,
+        detached: false,
         require: a.require,
         limits: l,
     })

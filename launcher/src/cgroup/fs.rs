@@ -1,7 +1,7 @@
 //! Reading and writing cgroup files, and making and removing cgroup directories.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Writes `value` to the cgroup file `path` in one `write` (cgroup files take one value per
@@ -54,11 +54,6 @@ pub fn keyed(text: &str, key: &str) -> Option<u64> {
     })
 }
 
-/// Whether the cgroup `dir` holds no process (`cgroup.procs` empty or unreadable).
-pub fn no_procs(dir: &Path) -> bool {
-    read(&dir.join("cgroup.procs")).is_none_or(|s| s.trim().is_empty())
-}
-
 /// The pids in `dir`'s `cgroup.procs`.
 pub fn procs(dir: &Path) -> Vec<u32> {
     read(&dir.join("cgroup.procs"))
@@ -84,6 +79,78 @@ pub fn make_parents(dir: &Path) -> io::Result<()> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// `mkdir -p` that says what it made: the levels of `dir` that were missing and were created
+/// here, top-down (a level another process creates meanwhile is not counted).
+pub fn make_dirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut missing: Vec<&Path> = Vec::new();
+    let mut at = dir;
+    while !at.is_dir() {
+        missing.push(at);
+        at = match at.parent() {
+            Some(up) => up,
+            None => break,
+        };
+    }
+    let mut made = Vec::new();
+    for d in missing.into_iter().rev() {
+        match std::fs::create_dir(d) {
+            Ok(()) => made.push(d.to_path_buf()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(made)
+}
+
+/// The cgroups below `dir` (not `dir` itself), each before its own children.
+pub fn descendants(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            // cgroup file systems hold no symlinks; a fixture's would not be followed either.
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.push(e.path());
+                todo.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+/// The pids in `dir` and every cgroup below it (a sandbox may make cgroups of its own).
+pub fn procs_tree(dir: &Path) -> Vec<u32> {
+    let mut pids = procs(dir);
+    for d in descendants(dir) {
+        pids.extend(procs(&d));
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// Removes `dir` and the cgroups below it, deepest first (see [`remove`]).
+pub fn remove_tree(dir: &Path, patience: Duration) -> io::Result<()> {
+    let mut below = descendants(dir);
+    // Deeper paths are longer than their ancestors: longest first removes children first.
+    below.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
+    for d in below {
+        remove(&d, patience)?;
+    }
+    remove(dir, patience)
+}
+
+/// Whether `path` is on a cgroup file system (v1 or v2).
+pub fn on_cgroupfs(path: &Path) -> bool {
+    const CGROUP_SUPER_MAGIC: u64 = 0x0027_e0eb;
+    const CGROUP2_SUPER_MAGIC: u64 = 0x6367_7270;
+    rustix::fs::statfs(path)
+        .is_ok_and(|s| matches!(s.f_type as u64, CGROUP_SUPER_MAGIC | CGROUP2_SUPER_MAGIC))
 }
 
 /// Removes the (empty) cgroup `dir`, retrying while it still has tasks (EBUSY: processes that
@@ -131,12 +198,35 @@ mod tests {
             write(&dir.join("n"), text).unwrap();
             assert_eq!(read_number(&dir.join("n")), want, "{text:?}");
         }
-        assert!(no_procs(&dir.join("a")));
+        assert!(procs(&dir.join("a")).is_empty());
         write(&dir.join("a/cgroup.procs"), "12\n34\n").unwrap();
+        write(&dir.join("a/b/cgroup.procs"), "56\n12\n").unwrap();
         assert_eq!(procs(&dir.join("a")), [12, 34]);
-        assert!(!no_procs(&dir.join("a")));
+        assert_eq!(procs_tree(&dir.join("a")), [12, 34, 56]);
+        assert_eq!(descendants(&dir.join("a")), [dir.join("a/b")]);
+        std::fs::remove_file(dir.join("a/b/cgroup.procs")).unwrap();
         remove(&dir.join("a/b"), Duration::ZERO).unwrap();
         remove(&dir.join("a/b"), Duration::ZERO).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn make_dirs_says_what_it_made() {
+        let dir = std::env::temp_dir().join(format!("nucleus-fs-dirs-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("there")).unwrap();
+        let made = make_dirs(&dir.join("there/a/b")).unwrap();
+        assert_eq!(made, [dir.join("there/a"), dir.join("there/a/b")]);
+        assert_eq!(
+            make_dirs(&dir.join("there/a/b")).unwrap(),
+            Vec::<PathBuf>::new()
+        );
+        std::fs::write(dir.join("file"), "").unwrap();
+        assert!(make_dirs(&dir.join("file/x")).is_err());
+        assert!(make_dirs(&dir.join("file")).is_err());
+        std::fs::create_dir_all(dir.join("there/a/b/c/d")).unwrap();
+        remove_tree(&dir.join("there/a"), Duration::ZERO).unwrap();
+        assert!(!dir.join("there/a").exists());
+        assert!(!on_cgroupfs(&dir));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -4,7 +4,8 @@
 //! since boot, field 22 of `/proc/PID/stat`). cgroup file systems hold no files of ours, so the
 //! name is where a later launcher reads whose sandbox it is and whether that launcher still
 //! runs: the pid alone could have been reused, pid and start time together cannot. `@` is not
-//! allowed in ids, so the split is unambiguous.
+//! allowed in ids, so the split is unambiguous. A sandbox that outlives its launcher has
+//! `ID@PID.START.kept` (see [`kept_dir_name`]).
 
 use std::path::Path;
 
@@ -90,6 +91,21 @@ pub fn dir_name(id: &str, launcher: Launcher) -> String {
     format!("{id}@{}.{}", launcher.pid, launcher.start)
 }
 
+/// What marks the directory of a sandbox that outlives its launcher (`run -d`, OCI `create`).
+const KEPT: &str = ".kept";
+
+/// `ID@PID.START.kept`: the directory of a sandbox that outlives the launcher `launcher` that
+/// made it. Its launcher being gone says nothing about it (the stale sweep leaves it alone);
+/// it is removed by `delete` from its record. Older launchers do not parse it either.
+pub fn kept_dir_name(id: &str, launcher: Launcher) -> String {
+    format!("{}{KEPT}", dir_name(id, launcher))
+}
+
+/// The id and launcher of a directory named by [`kept_dir_name`]; None for anything else.
+pub fn parse_kept_dir_name(name: &str) -> Option<(&str, Launcher)> {
+    parse_dir_name(name.strip_suffix(KEPT)?)
+}
+
 /// The id and launcher of a directory named by [`dir_name`]; None for anything else.
 pub fn parse_dir_name(name: &str) -> Option<(&str, Launcher)> {
     let (id, owner) = name.rsplit_once('@')?;
@@ -152,6 +168,13 @@ mod tests {
         ] {
             assert_eq!(parse_dir_name(other), None, "{other:?}");
         }
+        // The kept form is apart: neither parser takes the other's names.
+        let kept = kept_dir_name("my.box-1", l);
+        assert_eq!(kept, "my.box-1@4242.123456.kept");
+        assert_eq!(parse_kept_dir_name(&kept), Some(("my.box-1", l)));
+        assert_eq!(parse_dir_name(&kept), None);
+        assert_eq!(parse_kept_dir_name(&name), None);
+        assert_eq!(parse_kept_dir_name("x@1.kept"), None);
     }
 
     #[test]

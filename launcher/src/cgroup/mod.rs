@@ -8,6 +8,13 @@
 //! freezer, SIGKILL, thaw) and the directories are removed; those of a killed launcher are
 //! removed by the next start.
 //!
+//! A sandbox that outlives the launcher (`run -d`, OCI `create`) is made with
+//! `Settings::detached` (its directory is then `ID@PID.START.kept`, which no stale sweep
+//! touches) or at an exact path (`Settings::exact`, OCI `linux.cgroupsPath`, see `path` and
+//! `place`), and handed over with [`Sandbox::keep`]: the [`Kept`] record, stored as JSON in the
+//! sandbox's state directory, is what `delete`, `kill --all`, `ps`, `exec` and `stats` work
+//! from later (see `kept`).
+//!
 //! One file per controller (`memory`, `cpu`, `pids`, `io`, `devices`), each working on the
 //! directories it is given, so that tests can point them at a fixture tree.
 
@@ -19,10 +26,14 @@ pub mod doctor;
 mod fs;
 pub mod id;
 mod io;
+mod kept;
 pub mod layout;
 mod memory;
+pub mod path;
 mod pids;
+mod place;
 pub mod report;
+mod signal;
 mod stale;
 pub mod stats;
 pub mod units;
@@ -38,7 +49,9 @@ use rustix::fs::{Mode, OFlags};
 pub use config::Settings;
 use config::{Limits, Swap};
 use id::Launcher;
+pub use kept::{Join, join, kill_all, pids, remove_recorded, stats_for_record};
 use layout::{Found, Layout, Manager};
+pub use path::CgroupPath;
 use report::Report;
 use units::human_bytes;
 
@@ -144,16 +157,25 @@ fn miss_controllers(report: &mut Report, controllers: &[&str], l: &Limits, v: Ve
     }
 }
 
-/// A sandbox's cgroups, from creation to removal (also on every error path: see Drop).
+/// A sandbox's cgroups, from creation to removal (also on every error path: see Drop), or to
+/// [`Sandbox::keep`] for one that outlives the launcher.
 #[derive(Debug)]
 pub struct Sandbox {
     version: Version,
     id: String,
     /// v1: one per hierarchy; v2: one.
     dirs: Vec<Dir>,
+    /// Directories of `dirs` that existed before (an exact path's): emptied, never removed.
+    adopted: Vec<PathBuf>,
+    /// The missing levels above an exact path that were made for it, top-down in each
+    /// hierarchy: removed at the end when empty.
+    created: Vec<PathBuf>,
     /// v2: the directory, opened for `CLONE_INTO_CGROUP`.
     into: Option<OwnedFd>,
     memory_limit: Option<u64>,
+    /// Whether the directories are safe from stale sweeps once the launcher is gone (kept
+    /// names, or an exact path).
+    keepable: bool,
     ended: bool,
 }
 
@@ -189,6 +211,21 @@ impl Ending {
 }
 
 impl Sandbox {
+    /// One with no directory yet, for `s`.
+    fn empty(version: Version, s: &Settings) -> Self {
+        Sandbox {
+            version,
+            id: s.name.clone(),
+            dirs: Vec::new(),
+            adopted: Vec::new(),
+            created: Vec::new(),
+            into: None,
+            memory_limit: s.limits.memory,
+            keepable: s.detached || s.exact.is_some(),
+            ended: false,
+        }
+    }
+
     pub fn version(&self) -> Version {
         self.version
     }
@@ -240,16 +277,34 @@ impl Sandbox {
     /// After init has exited: kills what is left, reads the OOM count and removes the cgroups.
     pub fn finish(mut self) -> Ending {
         let started = std::time::Instant::now();
+        let ending = self.ending();
+        for failure in self.end() {
+            tracing::warn!("{failure}");
+        }
+        tracing::debug!(
+            micros = started.elapsed().as_micros() as u64,
+            "cgroups removed"
+        );
+        ending
+    }
+
+    /// [`finish`](Self::finish), failing when a directory of the sandbox could not be removed.
+    fn finish_checked(mut self) -> Result<Ending, Error> {
+        let ending = self.ending();
+        let failures = self.end();
+        if failures.is_empty() {
+            Ok(ending)
+        } else {
+            Err(Error::runtime(failures.join("; ")))
+        }
+    }
+
+    fn ending(&self) -> Ending {
         let oom_kills = self
             .dirs
             .iter()
             .find(|d| d.has("memory"))
             .map_or(0, |d| memory::oom_kills(self.version, &d.path));
-        self.end();
-        tracing::debug!(
-            micros = started.elapsed().as_micros() as u64,
-            "cgroups removed"
-        );
         Ending {
             oom_kills,
             memory_limit: self.memory_limit,
@@ -263,36 +318,65 @@ impl Sandbox {
         }
     }
 
-    /// Removes the directories (the primary last). The first rmdir doubles as the check for
-    /// leftovers: a cgroup that still holds processes refuses with EBUSY, and only then is
-    /// anything killed (init's end has normally taken its whole pid namespace along).
-    fn end(&mut self) {
+    /// Removes the directories (the primary last), then the levels made above an exact path
+    /// that nothing else uses. The first rmdir doubles as the check for leftovers: a cgroup
+    /// that still holds processes refuses with EBUSY, and only then is anything killed (init's
+    /// end has normally taken its whole pid namespace along). Returns what could not be
+    /// removed.
+    fn end(&mut self) -> Vec<String> {
         if self.ended {
-            return;
+            return Vec::new();
         }
         self.ended = true;
         self.into = None;
         let mut killed = false;
+        let mut failures = Vec::new();
         for d in self.dirs.iter().rev() {
-            let result = match std::fs::remove_dir(&d.path) {
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
-                    if !killed {
-                        killed = true;
-                        self.kill_rest();
-                    }
-                    fs::remove(&d.path, REMOVE_PATIENCE)
+            let adopted = self.adopted.contains(&d.path);
+            let result = if adopted {
+                // Not ours to remove: emptied, and rid of what the sandbox made below it.
+                if !killed && !fs::procs_tree(&d.path).is_empty() {
+                    killed = true;
+                    self.kill_rest();
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                other => other,
+                fs::descendants(&d.path)
+                    .iter()
+                    .rev()
+                    .try_for_each(|c| fs::remove_tree(c, REMOVE_PATIENCE))
+            } else {
+                match std::fs::remove_dir(&d.path) {
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                        if !killed {
+                            killed = true;
+                            self.kill_rest();
+                        }
+                        fs::remove_tree(&d.path, REMOVE_PATIENCE)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    other => other,
+                }
             };
             if let Err(e) = result {
-                tracing::warn!(
+                failures.push(format!(
                     "could not remove the cgroup {}: {}",
                     d.path.display(),
                     crate::error::io_text(&e)
-                );
+                ));
             }
         }
+        // Deepest first; a level another sandbox now uses too refuses (EBUSY) and stays.
+        for c in self.created.iter().rev() {
+            match std::fs::remove_dir(c) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::debug!(
+                    dir = %c.display(),
+                    "cgroup made for this sandbox kept: {}",
+                    crate::error::io_text(&e)
+                ),
+            }
+        }
+        failures
     }
 }
 
@@ -354,7 +438,11 @@ pub fn setup_in(
         report.off = true;
         return Ok((None, report));
     }
-    let dir_name = id::dir_name(&s.name, me);
+    let dir_name = if s.detached {
+        id::kept_dir_name(&s.name, me)
+    } else {
+        id::dir_name(&s.name, me)
+    };
     let sandbox = match found.choose(s.manager) {
         Ok(Layout::V1(hs)) => {
             report.version = Some("v1");
@@ -431,5 +519,7 @@ pub fn find(
     Ok((version, dirs))
 }
 
+#[cfg(test)]
+mod lifecycle_tests;
 #[cfg(test)]
 mod tests;

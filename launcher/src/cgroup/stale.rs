@@ -2,6 +2,9 @@
 //! the same id, and removing those a killed launcher left behind.
 //!
 //! A directory is stale when its launcher (named in the directory's name, see `id`) is gone.
+//! Kept directories (`ID@PID.START.kept`: sandboxes that outlive their launcher, `run -d` and
+//! OCI `create`) are never stale: their launcher is meant to be gone, and `delete` removes them
+//! from their record.
 //! Only empty cgroups are removed (rmdir refuses the others): processes are never killed on
 //! the strength of a name, since a launcher in another pid namespace would look gone too. A
 //! killed launcher's sandbox empties by itself: its init dies with the launcher
@@ -18,6 +21,8 @@ pub struct Entry {
     pub dir_name: String,
     pub id: String,
     pub launcher: Launcher,
+    /// A kept directory (see `id::kept_dir_name`).
+    pub kept: bool,
 }
 
 /// The sandbox directories under `parent`.
@@ -28,23 +33,46 @@ pub fn entries(parent: &Path) -> Vec<Entry> {
     dir.filter_map(|e| {
         let e = e.ok()?;
         let name = e.file_name().into_string().ok()?;
-        let (id, launcher) = id::parse_dir_name(&name)?;
+        let (id, launcher, kept) = match id::parse_dir_name(&name) {
+            Some((id, l)) => (id, l, false),
+            None => {
+                let (id, l) = id::parse_kept_dir_name(&name)?;
+                (id, l, true)
+            }
+        };
         let id = id.to_owned();
         e.file_type().ok()?.is_dir().then_some(Entry {
             id,
             launcher,
+            kept,
             dir_name: name,
         })
     })
     .collect()
 }
 
-/// The live sandbox `id` under `parent` (as `proc` shows launchers), if any.
+/// The sandbox `id` under `parent`: the one of a live launcher (as `proc` shows launchers),
+/// else a kept one (one that holds processes first).
 pub fn find_live(parent: &Path, wanted: &str, proc: &Path) -> Option<Entry> {
-    entries(parent)
+    let all: Vec<Entry> = entries(parent)
         .into_iter()
-        .filter(|e| e.id == wanted && e.launcher.alive(proc))
-        .min_by_key(|e| e.launcher)
+        .filter(|e| e.id == wanted)
+        .collect();
+    let live = all
+        .iter()
+        .filter(|e| !e.kept && e.launcher.alive(proc))
+        .min_by_key(|e| e.launcher);
+    let kept = || {
+        all.iter()
+            .filter(|e| e.kept)
+            .min_by_key(|e| (!busy(&parent.join(&e.dir_name)), e.launcher))
+    };
+    live.or_else(kept).cloned()
+}
+
+/// Whether the cgroup `dir` (or one below it) holds processes.
+fn busy(dir: &Path) -> bool {
+    super::v2::populated(dir) || !super::fs::procs_tree(dir).is_empty()
 }
 
 /// Removes the stale sandbox directories under each of `parents` (one per hierarchy), and
@@ -61,6 +89,16 @@ pub fn sweep(
     let mut removed = Vec::new();
     for (i, parent) in parents.iter().enumerate() {
         for e in entries(parent) {
+            if e.kept {
+                if named && e.id == name && busy(&parent.join(&e.dir_name)) {
+                    return Err(Error::usage(format!(
+                        "a sandbox named {name} is already running (detached, cgroup {}); \
+                         choose another --name",
+                        parent.join(&e.dir_name).display()
+                    )));
+                }
+                continue;
+            }
             if e.launcher == me {
                 continue;
             }
@@ -96,7 +134,7 @@ fn already_running(name: &str, other: Launcher) -> Error {
 pub fn lost_race(primary: &Path, name: &str, me: Launcher, proc: &Path) -> Result<(), Error> {
     match entries(primary)
         .into_iter()
-        .filter(|e| e.id == name && e.launcher != me && e.launcher < me)
+        .filter(|e| !e.kept && e.id == name && e.launcher != me && e.launcher < me)
         .find(|e| e.launcher.alive(proc))
     {
         Some(e) => Err(already_running(name, e.launcher)),
@@ -231,6 +269,50 @@ mod tests {
             start: 10,
         };
         assert!(lost_race(&f.parents()[0], "web", older, &f.proc()).is_ok());
+    }
+
+    #[test]
+    fn kept_sandboxes_are_never_stale() {
+        let f = Fixture::new("kept");
+        // Made by a launcher long gone, as every detached sandbox's is.
+        let gone = Launcher { pid: 103, start: 1 };
+        let running = id::kept_dir_name("web", gone);
+        let stopped = id::kept_dir_name("done", gone);
+        f.mkdir(&running);
+        f.mkdir(&stopped);
+        // One process left in `web` (the fixture's cgroup.procs), and `web` paused: a sweep
+        // must neither remove nor thaw it.
+        let pids = f.parents()[0].join(&running);
+        std::fs::write(pids.join("cgroup.procs"), "4321\n").unwrap();
+        let state = f.parents()[1].join(&running).join("freezer.state");
+        std::fs::write(&state, "FROZEN\n").unwrap();
+        let removed = sweep(&f.parents(), "x", true, ME, &f.proc()).unwrap();
+        assert_eq!(removed, []);
+        assert_eq!(f.exists(&running), [true, true]);
+        assert_eq!(f.exists(&stopped), [true, true]);
+        assert_eq!(std::fs::read_to_string(&state).unwrap(), "FROZEN\n");
+        // Its name is taken while it runs; a stopped one's is not (the state directory, not
+        // the cgroup, says whether it still exists).
+        let e = sweep(&f.parents(), "web", true, ME, &f.proc()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("a sandbox named web is already running (detached, cgroup "),
+            "{e}"
+        );
+        assert!(sweep(&f.parents(), "done", true, ME, &f.proc()).is_ok());
+        // `stats` finds either.
+        let found = find_live(&f.parents()[0], "web", &f.proc()).unwrap();
+        assert!(found.kept);
+        assert_eq!(found.dir_name, running);
+        assert_eq!(
+            find_live(&f.parents()[0], "done", &f.proc())
+                .unwrap()
+                .dir_name,
+            stopped
+        );
+        // A live foreground sandbox of the same id wins over a kept one.
+        f.mkdir(&id::dir_name("web", LIVE));
+        assert!(!find_live(&f.parents()[0], "web", &f.proc()).unwrap().kept);
     }
 
     #[test]

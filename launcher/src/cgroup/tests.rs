@@ -121,6 +121,8 @@ fn settings(name: &str, limits: Limits) -> Settings {
         named: true,
         manager: Manager::Auto,
         parent: Parent::default(),
+        exact: None,
+        detached: false,
         require: false,
         limits,
     }

@@ -1,12 +1,13 @@
 //! cgroup v1 (and the v1 half of hybrid hosts): one directory per hierarchy.
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::id::Launcher;
 use super::layout::Hierarchy;
+use super::place::{self, Leaf, LeafError};
 use super::report::Report;
+use super::signal;
 use super::{Dir, Sandbox, Settings, Version, cpu, devices, fs, io as blkio, memory, pids};
 use super::{miss_controllers, stale};
 use crate::error::{Error, io_text};
@@ -34,17 +35,9 @@ fn names(h: &Hierarchy) -> Vec<&str> {
     h.controllers.iter().map(String::as_str).collect()
 }
 
-/// Whether an error means "not allowed here" (best effort goes on without this hierarchy)
-/// rather than a fault.
-fn denied(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EACCES | libc::EPERM | libc::EROFS)
-    )
-}
-
-/// Makes the sandbox's directory `dir_name` in every hierarchy of `hs` and applies the limits
-/// of `s`. What cannot be had goes to `report`; None when nothing could be made.
+/// Makes the sandbox's directory (`dir_name` below the parent, or the exact path of `s`) in
+/// every hierarchy of `hs` and applies the limits of `s`. What cannot be had goes to `report`;
+/// None when nothing could be made.
 pub fn create(
     hs: &[Hierarchy],
     s: &Settings,
@@ -54,11 +47,17 @@ pub fn create(
     report: &mut Report,
 ) -> Result<Option<Sandbox>, Error> {
     let l = &s.limits;
-    let mut usable: Vec<(Hierarchy, PathBuf)> = Vec::new();
+    // Made first: whatever is created from here on is removed again by its Drop.
+    let mut sandbox = Sandbox::empty(Version::V1, s);
+    let mut usable: Vec<(Hierarchy, PathBuf, PathBuf)> = Vec::new();
     for h in ordered(hs) {
-        let parent = s.parent.dir(&h.mount, &h.own);
-        match fs::make_parents(&parent) {
-            Ok(()) => usable.push((h, parent)),
+        let (chain, path) = place::chain(&h, s, dir_name);
+        let parent = chain[chain.len() - 1].clone();
+        match place::make_parent(&parent, s) {
+            Ok(made) => {
+                sandbox.created.extend(made);
+                usable.push((h, parent, path));
+            }
             Err(e) => miss_controllers(
                 report,
                 &names(&h),
@@ -68,25 +67,18 @@ pub fn create(
             ),
         }
     }
-    let parents: Vec<PathBuf> = usable.iter().map(|(_, p)| p.clone()).collect();
-    let removed = stale::sweep(&parents, &s.name, s.named, me, proc)?;
-    if !removed.is_empty() {
-        tracing::debug!(count = removed.len(), "removed stale sandbox cgroups");
+    if s.exact.is_none() {
+        let parents: Vec<PathBuf> = usable.iter().map(|(_, p, _)| p.clone()).collect();
+        let removed = stale::sweep(&parents, &s.name, s.named, me, proc)?;
+        if !removed.is_empty() {
+            tracing::debug!(count = removed.len(), "removed stale sandbox cgroups");
+        }
     }
-
-    let mut sandbox = Sandbox {
-        version: Version::V1,
-        id: s.name.clone(),
-        dirs: Vec::new(),
-        into: None,
-        memory_limit: l.memory,
-        ended: false,
-    };
-    for (h, parent) in usable {
-        let path = parent.join(dir_name);
-        match std::fs::create_dir(&path) {
-            Ok(()) => {}
-            Err(e) if denied(&e) => {
+    for (h, parent, path) in usable {
+        match place::make_leaf(&path, s) {
+            Ok(Leaf::Created) => {}
+            Ok(Leaf::Adopted) => sandbox.adopted.push(path.clone()),
+            Err(LeafError::Denied(e)) => {
                 miss_controllers(
                     report,
                     &names(&h),
@@ -96,12 +88,7 @@ pub fn create(
                 );
                 continue;
             }
-            Err(e) => {
-                return Err(Error::io(
-                    format!("creating the cgroup {}", path.display()),
-                    e,
-                ));
-            }
+            Err(LeafError::Fatal(e)) => return Err(e),
         }
         if h.has("cpuset") {
             inherit_cpuset(&h.own, &path)?;
@@ -115,7 +102,7 @@ pub fn create(
     if sandbox.dirs.is_empty() {
         return Ok(None);
     }
-    if s.named {
+    if s.named && s.exact.is_none() {
         stale::lost_race(&sandbox.dirs[0].parent, &s.name, me, proc)?;
     }
     for d in &sandbox.dirs {
@@ -167,53 +154,67 @@ fn inherit_cpuset(own: &Path, dir: &Path) -> Result<(), Error> {
 /// Kills whatever is left in the sandbox's cgroups: freeze (so nothing forks meanwhile),
 /// SIGKILL every process, thaw. Without a freezer hierarchy, SIGKILL rounds until empty.
 pub fn kill(dirs: &[Dir]) {
-    if dirs.iter().all(|d| fs::no_procs(&d.path)) {
+    if dirs.iter().all(|d| fs::procs_tree(&d.path).is_empty()) {
         return;
     }
-    let freezer = dirs.iter().find(|d| d.has("freezer"));
-    if let Some(f) = freezer {
-        let state = f.path.join("freezer.state");
-        if fs::write(&state, "FROZEN").is_ok() {
-            let deadline = Instant::now() + Duration::from_secs(1);
-            while fs::read(&state).is_some_and(|s| s != "FROZEN") && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            kill_all(&f.path);
-            let _ = fs::write(&state, "THAWED");
-        }
+    if let Some(f) = dirs.iter().find(|d| d.has("freezer"))
+        && freeze(&f.path)
+    {
+        kill_all(&f.path);
+        let _ = fs::write(&f.path.join("freezer.state"), "THAWED");
     }
     for d in dirs {
         kill_rounds(&d.path);
     }
 }
 
-/// SIGKILL to every process in `dir` (already gone ones are fine).
-pub fn kill_all(dir: &Path) {
-    // A pid read from cgroup.procs may be reused by an unrelated process before the signal is
-    // sent. A pidfd pins its pid: once one is held, the pid still being listed means it is
-    // this cgroup's process that the pidfd names.
-    let pidfds: Vec<(u32, rustix::fd::OwnedFd)> = fs::procs(dir)
-        .into_iter()
-        .filter_map(|pid| {
-            let p = rustix::process::Pid::from_raw(pid as i32)?;
-            Some((
-                pid,
-                rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok()?,
-            ))
-        })
-        .collect();
-    let listed = fs::procs(dir);
-    for (pid, fd) in pidfds {
-        if listed.contains(&pid) {
-            let _ = rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::KILL);
-        }
+/// Whether the freezer cgroup `dir` is frozen or freezing (a paused sandbox).
+pub fn paused(dir: &Path) -> bool {
+    fs::read(&dir.join("freezer.state")).is_some_and(|s| s == "FROZEN" || s == "FREEZING")
+}
+
+/// Freezes the freezer cgroup `dir` and waits (up to a second) until it is; false when it
+/// cannot be frozen at all.
+pub fn freeze(dir: &Path) -> bool {
+    let state = dir.join("freezer.state");
+    if fs::write(&state, "FROZEN").is_err() {
+        return false;
     }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while fs::read(&state).is_some_and(|s| s != "FROZEN") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    true
+}
+
+/// `sig` to every process of the sandbox (each once, though it is in every hierarchy), frozen
+/// meanwhile so that none forks past the signal; a paused sandbox stays paused.
+pub fn signal(dirs: &[Dir], sig: i32) {
+    let freezer = dirs.iter().find(|d| d.has("freezer"));
+    let froze = freezer.is_some_and(|f| !paused(&f.path) && freeze(&f.path));
+    signal::send(
+        &|| {
+            let mut pids: Vec<u32> = dirs.iter().flat_map(|d| fs::procs_tree(&d.path)).collect();
+            pids.sort_unstable();
+            pids.dedup();
+            pids
+        },
+        sig,
+    );
+    if let Some(f) = freezer.filter(|_| froze) {
+        let _ = fs::write(&f.path.join("freezer.state"), "THAWED");
+    }
+}
+
+/// SIGKILL to every process in `dir` and below (already gone ones are fine).
+pub fn kill_all(dir: &Path) {
+    signal::send(&|| fs::procs_tree(dir), libc::SIGKILL);
 }
 
 /// SIGKILL rounds until `dir` holds no process, for at most about a second.
 pub fn kill_rounds(dir: &Path) {
     for _ in 0..200 {
-        if fs::procs(dir).is_empty() {
+        if fs::procs_tree(dir).is_empty() {
             return;
         }
         kill_all(dir);

@@ -2,12 +2,13 @@
 //! born inside (`CLONE_INTO_CGROUP`), ended with `cgroup.kill`.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rustix::fs::{Mode, OFlags};
 
-use super::config::Parent;
 use super::id::Launcher;
 use super::layout::Hierarchy;
+use super::place::{self, Leaf, LeafError};
 use super::report::Report;
 use super::{Dir, Sandbox, Settings, Version, cpu, devices, fs, io, memory, pids};
 use super::{miss_controllers, stale};
@@ -92,22 +93,9 @@ fn enable(
     ok
 }
 
-/// The cgroups from the one the parent is relative to down to the parent itself.
-fn chain(h: &Hierarchy, parent: &Parent) -> Vec<PathBuf> {
-    let (base, parts) = match parent {
-        Parent::Relative(p) => (h.own.clone(), p),
-        Parent::Absolute(p) => (h.mount.clone(), p),
-    };
-    let mut chain = vec![base];
-    for p in parts {
-        let next = chain[chain.len() - 1].join(p);
-        chain.push(next);
-    }
-    chain
-}
-
-/// Makes the sandbox's directory `dir_name` below the parent of `s` in the unified hierarchy
-/// `h` and applies the limits; with `clone_into`, opens it for `CLONE_INTO_CGROUP`.
+/// Makes the sandbox's directory (`dir_name` below the parent of `s`, or its exact path) in
+/// the unified hierarchy `h` and applies the limits; with `clone_into`, opens it for
+/// `CLONE_INTO_CGROUP`.
 pub fn create(
     h: &Hierarchy,
     s: &Settings,
@@ -119,45 +107,40 @@ pub fn create(
 ) -> Result<Option<Sandbox>, Error> {
     let l = &s.limits;
     let all = ["memory", "pids", "cpu", "io"];
-    let chain = chain(h, &s.parent);
+    let (chain, path) = place::chain(h, s, dir_name);
     let parent = chain[chain.len() - 1].clone();
-    if let Err(e) = fs::make_parents(&parent) {
-        let why = format!("cannot create {}: {}", parent.display(), io_text(&e));
-        miss_controllers(report, &all, l, Version::V2, &why);
-        return Ok(None);
+    // Made first: whatever is created from here on is removed again by its Drop.
+    let mut sandbox = Sandbox::empty(Version::V2, s);
+    match place::make_parent(&parent, s) {
+        Ok(made) => sandbox.created = made,
+        Err(e) => {
+            let why = format!("cannot create {}: {}", parent.display(), io_text(&e));
+            miss_controllers(report, &all, l, Version::V2, &why);
+            return Ok(None);
+        }
     }
     let enabled = enable(&chain, &needed(l), l, report);
-    stale::sweep(std::slice::from_ref(&parent), &s.name, s.named, me, proc)?;
+    if s.exact.is_none() {
+        stale::sweep(std::slice::from_ref(&parent), &s.name, s.named, me, proc)?;
+    }
 
-    let path = parent.join(dir_name);
-    if let Err(e) = std::fs::create_dir(&path) {
-        if matches!(
-            e.raw_os_error(),
-            Some(libc::EACCES | libc::EPERM | libc::EROFS)
-        ) {
+    match place::make_leaf(&path, s) {
+        Ok(Leaf::Created) => {}
+        Ok(Leaf::Adopted) => sandbox.adopted.push(path.clone()),
+        Err(LeafError::Denied(e)) => {
             let why = format!("cannot create {}: {}", path.display(), io_text(&e));
             let on: Vec<&str> = enabled.iter().map(String::as_str).collect();
             miss_controllers(report, &on, l, Version::V2, &why);
             return Ok(None);
         }
-        return Err(Error::io(
-            format!("creating the cgroup {}", path.display()),
-            e,
-        ));
+        Err(LeafError::Fatal(e)) => return Err(e),
     }
-    let sandbox = Sandbox {
-        version: Version::V2,
-        id: s.name.clone(),
-        dirs: vec![Dir {
-            path: path.clone(),
-            parent: parent.clone(),
-            controllers: enabled,
-        }],
-        into: None,
-        memory_limit: l.memory,
-        ended: false,
-    };
-    if s.named {
+    sandbox.dirs.push(Dir {
+        path: path.clone(),
+        parent: parent.clone(),
+        controllers: enabled,
+    });
+    if s.named && s.exact.is_none() {
         stale::lost_race(&parent, &s.name, me, proc)?;
     }
     let d = &sandbox.dirs[0];
@@ -174,7 +157,6 @@ pub fn create(
         io::apply(Version::V2, &path, &parent, l, report)?;
     }
     report.notes.push(devices::V2_NOTE.to_owned());
-    let mut sandbox = sandbox;
     if clone_into {
         let fd = rustix::fs::open(
             &path,
@@ -190,7 +172,7 @@ pub fn create(
 /// Kills whatever is left in the sandbox's cgroup `dir`: `cgroup.kill` (Linux 5.14), else
 /// SIGKILL rounds.
 pub fn kill(dir: &Path) {
-    if !populated(dir) && fs::no_procs(dir) {
+    if !populated(dir) && fs::procs_tree(dir).is_empty() {
         return;
     }
     let kill = dir.join("cgroup.kill");
@@ -204,4 +186,45 @@ pub fn populated(dir: &Path) -> bool {
     fs::read(&dir.join("cgroup.events"))
         .and_then(|t| fs::keyed(&t, "populated"))
         .is_some_and(|n| n == 1)
+}
+
+/// Whether the cgroup is asked to be frozen (`cgroup.freeze`): a paused sandbox. What
+/// `cgroup.events` says can lag behind, and flips to 0 while a frozen process dies of a signal.
+pub fn paused(dir: &Path) -> bool {
+    fs::read(&dir.join("cgroup.freeze")).is_some_and(|s| s == "1")
+}
+
+/// Whether `cgroup.events` says the cgroup is frozen by now.
+fn frozen(dir: &Path) -> bool {
+    fs::read(&dir.join("cgroup.events"))
+        .and_then(|t| fs::keyed(&t, "frozen"))
+        .is_some_and(|n| n == 1)
+}
+
+/// Sets `cgroup.freeze` (Linux 5.2) to `on` and waits (up to a second) until the cgroup says
+/// so; false when there is no freezer.
+fn set_frozen(dir: &Path, on: bool) -> bool {
+    if fs::write(&dir.join("cgroup.freeze"), if on { "1" } else { "0" }).is_err() {
+        return false;
+    }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while frozen(dir) != on && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    true
+}
+
+/// `sig` to every process in the cgroup `dir` and below: SIGKILL through `cgroup.kill`,
+/// others to each process, frozen meanwhile (so that none forks past the signal) where the
+/// kernel has `cgroup.freeze`; a paused sandbox stays paused.
+pub fn signal(dir: &Path, sig: i32) {
+    if sig == libc::SIGKILL {
+        kill(dir);
+        return;
+    }
+    let froze = !paused(dir) && dir.join("cgroup.freeze").exists() && set_frozen(dir, true);
+    super::signal::send(&|| fs::procs_tree(dir), sig);
+    if froze {
+        set_frozen(dir, false);
+    }
 }

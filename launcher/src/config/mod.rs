@@ -2,6 +2,7 @@
 //! the value, before anything touches the system.
 
 pub mod caps;
+pub mod oci;
 mod paths;
 pub mod policy_file;
 pub mod ulimit;
@@ -10,7 +11,7 @@ mod values;
 use std::path::PathBuf;
 
 pub use paths::SandboxPath;
-pub use values::{Tmpfs, Volume};
+pub use values::{Tmpfs, Volume, hostname, user};
 
 use crate::cli::RunArgs;
 use crate::error::Error;
@@ -55,14 +56,23 @@ pub struct Config {
     pub landlock: crate::landlock::Request,
     /// The sandbox's id and its cgroup limits.
     pub cgroup: crate::cgroup::Settings,
+    /// The backend: native, or gVisor with its settings.
+    pub runtime: crate::backend::gvisor::Runtime,
     /// Supplementary groups of the workload (OCI `additionalGids`).
     pub groups: Vec<u32>,
     /// The workload's umask (0o022 unless an OCI bundle says otherwise).
     pub umask: u32,
     /// A pty for the workload (`-t`, OCI `process.terminal`).
     pub terminal: bool,
+    /// With `terminal`: relay the launcher's stdin to it (`-i`).
+    pub interactive: bool,
     /// Set up everything, then wait for `start` before the workload runs (OCI `create`).
     pub await_start: bool,
+    /// The uts, ipc and cgroup namespaces: new ones (always for `run`) or the launcher's.
+    pub namespaces: oci::Namespaces,
+    /// An OCI bundle's mounts, devices, sysctls, masked and read-only paths, replacing the
+    /// defaults (`/proc`, `/dev`, `/tmp`, the masks). None for `run`.
+    pub oci: Option<oci::Filesystem>,
     pub command: Vec<String>,
 }
 
@@ -164,6 +174,7 @@ impl Config {
             userns,
             landlock,
             cgroup: crate::cgroup::config::resolve(&a.cgroup)?,
+            runtime: crate::backend::gvisor::select::resolve(&a.runtime, a.detach, &host_env)?,
             caps: caps::resolve(&a.cap_add, &a.cap_drop, caps::available())?,
             rlimits: rlimits(&a.ulimits)?,
             seccomp: match (&a.seccomp_inline, &a.seccomp) {
@@ -187,8 +198,11 @@ impl Config {
             },
             groups: Vec::new(),
             umask: 0o022,
-            terminal: false,
+            terminal: a.tty,
+            interactive: a.interactive,
             await_start: false,
+            namespaces: oci::Namespaces::default(),
+            oci: None,
             command: a.command,
         })
     }

@@ -56,7 +56,7 @@ impl HostRoot {
     }
 }
 
-fn etc_files(cfg: &Config) -> Vec<(&'static str, String)> {
+pub fn etc_files(cfg: &Config) -> Vec<(&'static str, String)> {
     let h = &cfg.hostname;
     vec![
         ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n".into()),

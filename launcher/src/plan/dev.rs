@@ -7,7 +7,7 @@ use super::{Ops, cstring};
 use crate::error::Error;
 
 /// (name, major, minor), all mode 0666 as in every container runtime.
-const DEVICES: &[(&str, u32, u32)] = &[
+pub const DEVICES: &[(&str, u32, u32)] = &[
     ("null", 1, 3),
     ("zero", 1, 5),
     ("full", 1, 7),
@@ -34,21 +34,7 @@ pub fn populate(ops: &mut Ops, in_userns: bool) -> Result<(), Error> {
         "mode=0755,size=65536k",
     )?;
     for &(name, major, minor) in DEVICES {
-        let path = format!("dev/{name}");
-        if in_userns {
-            ops.bind(std::path::Path::new(&format!("/{path}")), &path, 0, false)?;
-            continue;
-        }
-        let p = cstring(&path, &path)?;
-        ops.push(
-            Op::CharDev {
-                path: &p,
-                mode: 0o666,
-                major,
-                minor,
-            },
-            format!("creating /{path}"),
-        );
+        node(ops, &format!("dev/{name}"), major, minor, 0o666, in_userns)?;
     }
     ops.mount(
         "devpts",
@@ -62,6 +48,37 @@ pub fn populate(ops: &mut Ops, in_userns: bool) -> Result<(), Error> {
         flags::NOSUID | flags::NODEV | flags::NOEXEC | flags::NOFOLLOW,
         "mode=1777",
     )?;
+    links(ops)
+}
+
+/// The character device `path` (relative to the root); in a user namespace, where device
+/// nodes cannot be created, a bind of the host's node of the same path.
+pub fn node(
+    ops: &mut Ops,
+    path: &str,
+    major: u32,
+    minor: u32,
+    mode: u32,
+    in_userns: bool,
+) -> Result<(), Error> {
+    if in_userns {
+        return ops.bind(std::path::Path::new(&format!("/{path}")), path, 0, false);
+    }
+    let p = cstring(path, path)?;
+    ops.push(
+        Op::CharDev {
+            path: &p,
+            mode,
+            major,
+            minor,
+        },
+        format!("creating /{path}"),
+    );
+    Ok(())
+}
+
+/// `/dev/ptmx` into the private devpts, and the `/dev/fd` family.
+pub fn links(ops: &mut Ops) -> Result<(), Error> {
     for &(path, target) in LINKS {
         let (p, t) = (cstring(path, path)?, cstring(target, target)?);
         ops.push(

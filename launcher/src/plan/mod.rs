@@ -3,12 +3,13 @@
 
 mod default_root;
 mod dev;
+mod oci;
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-pub use default_root::{Entry, HostRoot};
+pub use default_root::{Entry, HostRoot, etc_files};
 use nucleus_shared::plan::{Filter, LandlockSpec, Op, PlanBuilder, ProcessSpec, flags};
 
 use crate::config::{Config, Network};
@@ -100,7 +101,7 @@ impl Ops {
 }
 
 /// The OCI runtime spec's default masked paths (those under `/proc`; there is no `/sys`).
-const MASKED: &[&str] = &[
+pub const MASKED: &[&str] = &[
     "proc/acpi",
     "proc/asound",
     "proc/kcore",
@@ -112,7 +113,7 @@ const MASKED: &[&str] = &[
     "proc/scsi",
 ];
 /// ... and its read-only paths: the kernel's knobs under `/proc`.
-const READ_ONLY: &[&str] = &[
+pub const READ_ONLY: &[&str] = &[
     "proc/bus",
     "proc/fs",
     "proc/irq",
@@ -135,36 +136,8 @@ fn proc_masks(ops: &mut Ops) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn compile(
-    cfg: &Config,
-    host: &HostRoot,
-    seccomp: &Programs,
-    landlock: &crate::landlock::Ruleset,
-) -> Result<CompiledPlan, Error> {
-    let mut ops = Ops {
-        builder: PlanBuilder::new(),
-        descriptions: Vec::new(),
-    };
-    let staging = cstring(STAGING, STAGING)?;
-    ops.push(
-        Op::Enter { staging: &staging },
-        format!("preparing a private mount namespace (staging on {STAGING})"),
-    );
-
-    match &cfg.rootfs {
-        Some(dir) => {
-            let source = path_cstring(dir)?;
-            ops.push(
-                Op::RootBind { source: &source },
-                format!("bind-mounting the rootfs {}", dir.display()),
-            );
-        }
-        None => {
-            ops.push(Op::RootTmpfs, "mounting the tmpfs of the default root");
-            default_root::populate(&mut ops, cfg, host)?;
-        }
-    }
-
+/// `/proc`, `/dev`, the masks, `/tmp`, then the volumes and tmpfs mounts of the command line.
+fn default_mounts(ops: &mut Ops, cfg: &Config) -> Result<(), Error> {
     // The sandbox's own mounts may not be redirected by a symlink planted in an image
     // (`/proc -> /tmp`, say: the runc CVE-2019-19921 class).
     ops.mount(
@@ -173,8 +146,8 @@ pub fn compile(
         flags::NOSUID | flags::NODEV | flags::NOEXEC | flags::NOFOLLOW,
         "",
     )?;
-    dev::populate(&mut ops, cfg.userns.is_some())?;
-    proc_masks(&mut ops)?;
+    dev::populate(ops, cfg.userns.is_some())?;
+    proc_masks(ops)?;
     ops.mount(
         "tmpfs",
         "tmp",
@@ -211,6 +184,43 @@ pub fn compile(
         }
         ops.mount("tmpfs", t.target.relative(), f, &data)?;
     }
+    Ok(())
+}
+
+pub fn compile(
+    cfg: &Config,
+    host: &HostRoot,
+    seccomp: &Programs,
+    landlock: &crate::landlock::Ruleset,
+) -> Result<CompiledPlan, Error> {
+    let mut ops = Ops {
+        builder: PlanBuilder::new(),
+        descriptions: Vec::new(),
+    };
+    let staging = cstring(STAGING, STAGING)?;
+    ops.push(
+        Op::Enter { staging: &staging },
+        format!("preparing a private mount namespace (staging on {STAGING})"),
+    );
+
+    match &cfg.rootfs {
+        Some(dir) => {
+            let source = path_cstring(dir)?;
+            ops.push(
+                Op::RootBind { source: &source },
+                format!("bind-mounting the rootfs {}", dir.display()),
+            );
+        }
+        None => {
+            ops.push(Op::RootTmpfs, "mounting the tmpfs of the default root");
+            default_root::populate(&mut ops, cfg, host)?;
+        }
+    }
+
+    match &cfg.oci {
+        Some(fs) => oci::layout(&mut ops, cfg, fs)?,
+        None => default_mounts(&mut ops, cfg)?,
+    }
 
     // The default root is always read-only; a --rootfs unless --rootfs-rw.
     if cfg.rootfs.is_none() || !cfg.rootfs_rw {
@@ -227,11 +237,15 @@ pub fn compile(
     );
     ops.push(Op::PivotRoot, format!("pivot_root into {root_name}"));
 
-    let hostname = cstring("--hostname", &cfg.hostname)?;
-    ops.push(
-        Op::Hostname { name: &hostname },
-        format!("setting the hostname to {}", cfg.hostname),
-    );
+    // An empty name (an OCI bundle without `hostname`) keeps the one the namespace started
+    // with; without a uts namespace of its own the sandbox may not rename the host.
+    if cfg.namespaces.uts && !cfg.hostname.is_empty() {
+        let hostname = cstring("--hostname", &cfg.hostname)?;
+        ops.push(
+            Op::Hostname { name: &hostname },
+            format!("setting the hostname to {}", cfg.hostname),
+        );
+    }
     if cfg.network == Network::None {
         ops.push(Op::LoopbackUp, "bringing up the loopback interface");
     }

@@ -55,6 +55,8 @@ fn names(plan: &CompiledPlan) -> Vec<String> {
             Op::Mask { target } => format!("mask {}", target.to_str().unwrap()),
             Op::ReadOnly { target } => format!("ro {}", target.to_str().unwrap()),
             Op::AwaitStart => "await-start".into(),
+            Op::Remount { target, .. } => format!("remount {}", target.to_str().unwrap()),
+            Op::Sysctl { key, .. } => format!("sysctl {}", key.to_str().unwrap()),
             Op::Exec(_) => "exec".into(),
         })
         .collect()
@@ -157,4 +159,154 @@ fn volumes_and_tmpfs_come_after_the_base_mounts() {
         plan.describe(bind as u16),
         format!("bind-mounting {} onto /data", dir.display())
     );
+}
+
+fn pos_of(names: &[String], prefix: &str) -> usize {
+    names
+        .iter()
+        .position(|n| n.starts_with(prefix))
+        .unwrap_or_else(|| panic!("{prefix} missing from {names:?}"))
+}
+
+fn oci_plan(cfg: &Config) -> Result<CompiledPlan, Error> {
+    compile(
+        cfg,
+        &HostRoot::default(),
+        &Programs::default(),
+        &Ruleset::default(),
+    )
+}
+
+#[test]
+fn oci_bundle_plan_follows_the_bundle_then_sysctls_read_only_paths_and_masks() {
+    use crate::config::oci::SandboxCgroups;
+    use crate::oci::bundle::tests::{PODMAN, ROOT, TempBundle};
+    let t = TempBundle::new("plan");
+    let mut cfg = t.load(PODMAN, ROOT).unwrap().config;
+    // Without the sandbox's cgroups its cgroup mount cannot be made: refused, not left out.
+    let e = oci_plan(&cfg).unwrap_err().to_string();
+    assert!(e.contains("mounts[9] (/sys/fs/cgroup)"), "{e}");
+
+    cfg.oci.as_mut().unwrap().cgroups = Some(SandboxCgroups::V1(vec![
+        (
+            vec!["memory".into()],
+            "/sys/fs/cgroup/memory/nucleus/x".into(),
+        ),
+        (
+            vec!["cpu".into(), "cpuacct".into()],
+            "/sys/fs/cgroup/cpu,cpuacct/nucleus/x".into(),
+        ),
+    ]));
+    let plan = oci_plan(&cfg).unwrap();
+    let n = names(&plan);
+    assert_eq!(n[1], "root-bind");
+    // The bundle's mounts in its order, and none of `run`'s own.
+    let mounts: Vec<&str> = n
+        .iter()
+        .filter(|x| x.starts_with("mount ") || x.starts_with("bind "))
+        .map(|x| match x.strip_prefix("bind ") {
+            // Without the flags.
+            Some(_) => x.rsplitn(2, ' ').last().unwrap(),
+            None => x.as_str(),
+        })
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            "mount proc proc",
+            "mount tmpfs dev",
+            "mount sysfs sys",
+            "mount devpts dev/pts",
+            "mount mqueue dev/mqueue",
+            "bind etc/hostname",
+            "bind etc/hosts",
+            "bind dev/shm",
+            "bind run/.containerenv",
+            "mount tmpfs sys/fs/cgroup",
+            "bind sys/fs/cgroup/memory",
+            "bind sys/fs/cgroup/cpu,cpuacct",
+        ]
+    );
+    assert!(!n.contains(&"mount tmpfs tmp".to_owned()));
+    let shallow = flags::NOFOLLOW | flags::SHALLOW;
+    assert!(
+        n.contains(&format!("bind etc/hostname {shallow}")),
+        "podman's bind is not rbind"
+    );
+    assert!(n.contains(&format!(
+        "bind dev/shm {}",
+        shallow | flags::NOSUID | flags::NOEXEC | flags::NODEV
+    )));
+    // Co-mounted controllers get a link each; the cgroup tmpfs turns read-only once filled.
+    let cpu = pos_of(&n, "bind sys/fs/cgroup/cpu,cpuacct");
+    assert!(pos(&n, "symlink sys/fs/cgroup/cpuacct") > cpu);
+    assert!(pos(&n, "remount sys/fs/cgroup") > cpu);
+    // Device nodes go into the bundle's /dev once everything is mounted.
+    assert!(pos(&n, "dev dev/null") > pos_of(&n, "bind run/.containerenv"));
+    assert!(pos(&n, "symlink dev/ptmx") > pos(&n, "dev dev/null"));
+    // Sysctls while /proc/sys is still writable, then read-only paths, then masks on top.
+    let sysctl = pos(&n, "sysctl net/ipv4/ping_group_range");
+    assert!(pos(&n, "mount proc proc") < sysctl);
+    assert!(sysctl < pos(&n, "ro proc/sys"));
+    assert!(pos(&n, "ro proc/sysrq-trigger") < pos(&n, "mask proc/acpi"));
+    assert!(pos(&n, "dev dev/null") < pos(&n, "mask proc/kcore"));
+    assert!(n.contains(&"mask sys/dev/block".to_owned()));
+    assert!(
+        !n.contains(&"mask proc/asound".to_owned()),
+        "the bundle's lists replace nucleus's"
+    );
+    assert!(pos(&n, "mask sys/fs/selinux") < pos(&n, "pivot"));
+    assert!(
+        !n.contains(&"remount-root".to_owned()),
+        "podman's root is writable"
+    );
+    assert!(pos(&n, "pivot") < pos(&n, "hostname"));
+    assert!(n.contains(&"lo".to_owned()));
+    assert_eq!(n.last().unwrap(), "exec");
+    assert_eq!(
+        plan.describe(sysctl as u16),
+        "setting the sysctl net.ipv4.ping_group_range to \"0 0\" (linux.sysctl)"
+    );
+}
+
+#[test]
+fn oci_read_only_dev_is_filled_first_and_shared_namespaces_are_left_alone() {
+    use crate::config::oci::SandboxCgroups;
+    use crate::oci::bundle::tests::{RUNC_ROOTLESS, TempBundle, put};
+    let t = TempBundle::new("plan-rootless");
+    let mut b = t
+        .edited(RUNC_ROOTLESS, |v| {
+            put(v, "/mounts/1/options/0", serde_json::json!("ro"));
+            serde_json::Value::as_array_mut(v.pointer_mut("/linux/namespaces").unwrap())
+                .unwrap()
+                .retain(|n| n["type"] != "uts");
+            put(v, "/hostname", serde_json::json!(""));
+        })
+        .unwrap();
+    b.config.oci.as_mut().unwrap().cgroups =
+        Some(SandboxCgroups::V2("/sys/fs/cgroup/nucleus/x".into()));
+    let n = names(&oci_plan(&b.config).unwrap());
+    // A read-only /dev is mounted writable, filled, then made read-only.
+    assert!(n.contains(&"mount tmpfs dev".to_owned()));
+    assert!(pos(&n, "remount dev") > pos(&n, "symlink dev/stderr"));
+    // In a user namespace the host's device nodes are bound, not made.
+    assert!(n.contains(&"bind dev/null 0".to_owned()));
+    assert!(!n.iter().any(|x| x.starts_with("dev ")));
+    // On v2 the sandbox's one cgroup directory is bound.
+    assert!(n.contains(&format!(
+        "bind sys/fs/cgroup {}",
+        flags::NOFOLLOW
+            | flags::SHALLOW
+            | flags::RDONLY
+            | flags::NOSUID
+            | flags::NOEXEC
+            | flags::NODEV
+            | flags::RELATIME
+    )));
+    assert!(pos(&n, "remount-root") < pos(&n, "pivot"));
+    assert!(
+        !n.contains(&"hostname".to_owned()),
+        "no uts namespace: the host's name stays"
+    );
+    assert!(!n.contains(&"lo".to_owned()), "the host's network");
 }

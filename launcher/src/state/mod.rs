@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use lock::Lock;
 pub use process::{Init, signal_number};
-pub use record::{Kind, Record, Status};
+pub use record::{Kind, Record, Status, rfc3339};
 
 use crate::error::Error;
 

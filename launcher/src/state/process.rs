@@ -40,7 +40,7 @@ impl Init {
         self.alive().then_some(fd)
     }
 
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         json!({ "pid": self.pid, "start": self.start.to_string() })
     }
 
@@ -74,7 +74,11 @@ pub fn signal_number(raw: &str) -> Result<i32, Error> {
         ))
     };
     if let Ok(n) = raw.parse::<i32>() {
-        return if (1..=64).contains(&n) { Ok(n) } else { Err(bad()) };
+        return if (1..=64).contains(&n) {
+            Ok(n)
+        } else {
+            Err(bad())
+        };
     }
     let upper = raw.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);

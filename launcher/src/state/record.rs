@@ -148,7 +148,7 @@ impl Record {
         doc["nucleus"] = json!({
             "kind": self.kind.name(),
             "creator": self.creator.to_json(),
-            "init": self.init.as_ref().map(Init::to_json),
+            "init": self.init.map(Init::to_json),
             "created": self.created.to_string(),
             "command": self.command,
             "launch": self.launch,
@@ -203,7 +203,10 @@ impl Record {
             launch: n.get("launch")?.clone(),
             cgroup: n.get("cgroup").filter(|v| !v.is_null()).cloned(),
             exit_code: n.get("exitCode").and_then(Value::as_i64).map(|c| c as i32),
-            auto_remove: n.get("autoRemove").and_then(Value::as_bool).unwrap_or(false),
+            auto_remove: n
+                .get("autoRemove")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             dir: dir.to_owned(),
         })
     }

@@ -3,7 +3,18 @@ use super::*;
 #[test]
 fn hostile_ids_are_refused_before_any_path_is_built() {
     let root = Root::new(Some("/run/nucleus-test")).unwrap();
-    for id in ["", "..", ".", "a/b", "../x", "a\0b", "-rf", &"x".repeat(129), "a b", "ä"] {
+    for id in [
+        "",
+        "..",
+        ".",
+        "a/b",
+        "../x",
+        "a\0b",
+        "-rf",
+        &"x".repeat(129),
+        "a b",
+        "ä",
+    ] {
         let e = root.sandbox_dir(id).unwrap_err().to_string();
         assert!(e.starts_with("sandbox id"), "{id:?}: {e}");
     }
@@ -20,7 +31,12 @@ fn a_record_round_trips_and_its_status_follows_the_processes() {
     let tmp = std::env::temp_dir().join(format!("nucleus-state-test-{}", std::process::id()));
     let root = Root::new(Some(tmp.to_str().unwrap())).unwrap();
     let dir = root.create("box1").unwrap();
-    assert!(root.create("box1").unwrap_err().to_string().contains("already exists"));
+    assert!(
+        root.create("box1")
+            .unwrap_err()
+            .to_string()
+            .contains("already exists")
+    );
     let mut r = Record::new("box1", Kind::Oci, &dir);
     r.bundle = "/b".into();
     r.command = vec!["sh".into(), "-c".into(), "x".into()];
@@ -47,15 +63,31 @@ fn a_record_round_trips_and_its_status_follows_the_processes() {
     });
     r.save().unwrap();
     let state = root.load("box1").unwrap().oci_state();
-    assert_eq!((state["status"].as_str(), state["pid"].as_u64()), (Some("stopped"), Some(0)));
+    assert_eq!(
+        (state["status"].as_str(), state["pid"].as_u64()),
+        (Some("stopped"), Some(0))
+    );
     assert_eq!(root.list().len(), 1);
-    assert!(root.load("nope").unwrap_err().to_string().contains("no sandbox named"));
+    assert!(
+        root.load("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("no sandbox named")
+    );
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 
 #[test]
 fn signals_by_name_and_number() {
-    for (raw, n) in [("TERM", 15), ("SIGKILL", 9), ("9", 9), ("hup", 1), ("SIGRTMIN", libc::SIGRTMIN()), ("RTMIN+2", libc::SIGRTMIN() + 2), ("RTMAX-1", libc::SIGRTMAX() - 1)] {
+    for (raw, n) in [
+        ("TERM", 15),
+        ("SIGKILL", 9),
+        ("9", 9),
+        ("hup", 1),
+        ("SIGRTMIN", libc::SIGRTMIN()),
+        ("RTMIN+2", libc::SIGRTMIN() + 2),
+        ("RTMAX-1", libc::SIGRTMAX() - 1),
+    ] {
         assert_eq!(signal_number(raw).unwrap(), n, "{raw}");
     }
     for raw in ["0", "65", "TERMS", "", "RTMIN+99", "-9"] {
@@ -70,5 +102,8 @@ fn timestamps_are_rfc3339_utc() {
         record::rfc3339(1_795_924_563_562_698_854),
         "2026-11-29T03:56:03.562698854Z"
     );
-    assert_eq!(record::rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00.000000000Z");
+    assert_eq!(
+        record::rfc3339(951_782_400_000_000_000),
+        "2000-02-29T00:00:00.000000000Z"
+    );
 }

@@ -52,3 +52,24 @@ pub fn read_one(fd: &OwnedFd) -> Option<i32> {
         _ => None,
     }
 }
+
+/// Sends any signal, real-time ones included (which rustix's `Signal` does not name), to the
+/// process behind `pidfd`.
+pub fn send_any(pidfd: &OwnedFd, sig: i32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: pidfd_send_signal with a null siginfo reads no memory; the fd is open for the
+    // duration of the call, and any signal number is a valid input (the kernel checks it).
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -141,6 +141,16 @@ impl PlanBuilder {
                 w.cstr(target);
             }
             Op::AwaitStart => w.u8(tag::AWAIT_START),
+            Op::Remount { target, flags } => {
+                w.u8(tag::REMOUNT);
+                w.cstr(target);
+                w.u32(flags);
+            }
+            Op::Sysctl { key, value } => {
+                w.u8(tag::SYSCTL);
+                w.cstr(key);
+                w.bytes(value);
+            }
             Op::Exec(Process { .. }) => panic!("use PlanBuilder::exec for the workload"),
         }
         self.next_index()

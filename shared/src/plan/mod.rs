@@ -28,7 +28,16 @@ pub mod flags {
     /// Not a mount flag: the target may not be reached through any symlink (for the mounts
     /// the sandbox itself relies on: `/proc`, `/dev`, `/tmp`).
     pub const NOFOLLOW: u32 = 1 << 4;
-    pub const ALL: u32 = RDONLY | NOSUID | NODEV | NOEXEC | NOFOLLOW;
+    /// Access-time modes (OCI `noatime`, `nodiratime`, `relatime`, `strictatime`).
+    pub const NOATIME: u32 = 1 << 5;
+    pub const NODIRATIME: u32 = 1 << 6;
+    pub const RELATIME: u32 = 1 << 7;
+    pub const STRICTATIME: u32 = 1 << 8;
+    /// Not a mount flag: a `Bind` of the source mount alone, without the mounts beneath it
+    /// (OCI `bind`, where `rbind` is the default).
+    pub const SHALLOW: u32 = 1 << 9;
+    pub const ATIME: u32 = NOATIME | NODIRATIME | RELATIME | STRICTATIME;
+    pub const ALL: u32 = RDONLY | NOSUID | NODEV | NOEXEC | NOFOLLOW | ATIME | SHALLOW;
 }
 
 /// One step of the plan.
@@ -88,6 +97,12 @@ pub enum Op<'a> {
     Mask { target: &'a CStr },
     /// Make `target` (if it exists) a read-only, nosuid, nodev, noexec bind of itself.
     ReadOnly { target: &'a CStr },
+    /// Apply `flags` to the mount on `target`, once what lies in it is in place (an OCI
+    /// bundle's read-only `/dev`).
+    Remount { target: &'a CStr, flags: u32 },
+    /// Write `value` to the kernel parameter `proc/sys/<key>` beneath the root, which must be
+    /// on a procfs (an OCI bundle's `linux.sysctl`; `key` is `net/ipv4/ip_forward`).
+    Sysctl { key: &'a CStr, value: &'a [u8] },
     /// Tell the launcher the sandbox is ready (a `Step::Created` record on the status pipe),
     /// then wait for one byte on `START_FD` (the OCI `start`). Only just before `Exec`.
     AwaitStart,
@@ -113,6 +128,8 @@ mod tag {
     pub const MASK: u8 = 15;
     pub const READ_ONLY: u8 = 16;
     pub const AWAIT_START: u8 = 17;
+    pub const REMOUNT: u8 = 18;
+    pub const SYSCTL: u8 = 19;
 }
 
 /// A relative path beneath the root: non-empty components, none `.` or `..`, no leading `/`.
@@ -190,6 +207,14 @@ impl<'a> Op<'a> {
                 target: beneath(r)?,
             },
             tag::AWAIT_START => Op::AwaitStart,
+            tag::REMOUNT => Op::Remount {
+                target: beneath(r)?,
+                flags: mount_flags(r)?,
+            },
+            tag::SYSCTL => Op::Sysctl {
+                key: beneath(r)?,
+                value: r.bytes()?,
+            },
             tag::EXEC => Op::Exec(Process::decode(r)?),
             other => return Err(DecodeError::UnknownOp(other)),
         })

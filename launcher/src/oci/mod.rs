@@ -1,0 +1,3 @@
+//! The OCI runtime interface.
+
+pub mod bundle;
