@@ -248,6 +248,17 @@ fn exec_joins_the_sandbox_and_is_confined_like_its_workload() {
     assert_eq!(caps.value("NoNewPrivs"), "1", "{caps}");
     assert_eq!(caps.value("Seccomp"), "2", "{caps}");
     assert_eq!(exec(&["syscall", "mount"]).value("syscall mount"), "EPERM");
+    // Landlock: /dev is a writable tmpfs, so only Landlock refuses a new file there, and a
+    // program written to /tmp cannot be executed.
+    assert_eq!(
+        exec(&["write", "/dev/created"]).value("write /dev/created"),
+        "EACCES"
+    );
+    assert_eq!(
+        exec(&["copy-self", "/tmp/p"]).value("copy-self /tmp/p"),
+        "ok"
+    );
+    assert_eq!(exec(&["exec", "/tmp/p"]).value("exec /tmp/p"), "EACCES");
     // In the sandbox's cgroups.
     let cg = exec(&["cgroup"]);
     let workload = root.cmd(&["exec", "ex", "--", "/bin/cat", "/proc/2/cgroup"]);

@@ -66,19 +66,20 @@ impl Oci {
     /// `create`, its stdio in files: init inherits them (as it does conmon's pipes), so a
     /// pipe read to its end would wait for the sandbox to end.
     fn create(&self, id: &str) -> Outcome {
+        self.create_with(&[], id)
+    }
+
+    /// `create` with global options (`--systemd-cgroup`) before it.
+    fn create_with(&self, global: &[&str], id: &str) -> Outcome {
         let pid_file = self.bundle.join(&format!("{id}.pid"));
         let (out, err) = (
             self.bundle.join(&format!("{id}.out")),
             self.bundle.join(&format!("{id}.err")),
         );
         let status = std::process::Command::new(harness::launcher())
-            .args([
-                "--root",
-                self.root.to_str().unwrap(),
-                "create",
-                "--bundle",
-                self.bundle.arg(),
-            ])
+            .args(["--root", self.root.to_str().unwrap()])
+            .args(global)
+            .args(["create", "--bundle", self.bundle.arg()])
             .args(["--pid-file", pid_file.to_str().unwrap(), id])
             .stdin(std::process::Stdio::null())
             .stdout(std::fs::File::create(&out).unwrap())
@@ -404,5 +405,49 @@ fn hooks_run_on_the_host_with_the_state_and_errors_reach_the_log_file() {
             .unwrap()
             .contains("no sandbox named \"nosuch\""),
         "{line}"
+    );
+}
+
+#[test]
+fn cgroups_path_in_systemd_form_is_made_directly_and_removed_at_delete() {
+    if skip_unless_root() {
+        return;
+    }
+    let Some(oci) = Oci::new("oci-systemd", &["/probe", "sleep", "60"]) else {
+        return;
+    };
+    let unit = unique("unit").replace('-', "_");
+    oci.edit(|c| c["linux"]["cgroupsPath"] = json!(format!("nucleus_test.slice:nt:{unit}")));
+    // Without --systemd-cgroup the form is refused, naming the field.
+    let plain = oci.create("sd0");
+    assert_eq!(plain.code, 125, "{plain}");
+    assert!(plain.stderr.contains("linux.cgroupsPath"), "{plain}");
+    let out = oci.create_with(&["--systemd-cgroup"], "sd");
+    assert_eq!(out.code, 0, "{out}");
+    let state = oci.state("sd");
+    assert_eq!(state["status"], "created", "{state}");
+    let record: Value = serde_json::from_str(
+        &std::fs::read_to_string(oci.root.join("sd").join("state.json")).unwrap(),
+    )
+    .unwrap();
+    let dirs: Vec<String> = record["nucleus"]["cgroup"]["dirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap().to_owned())
+        .collect();
+    let want = format!("nucleus_test.slice/nt-{unit}.scope");
+    assert!(
+        !dirs.is_empty() && dirs.iter().all(|d| d.ends_with(&want)),
+        "{dirs:?}"
+    );
+    assert!(dirs.iter().all(|d| Path::new(d).is_dir()));
+    assert_eq!(oci.cmd(&["delete", "sd"]).code, 0);
+    assert!(dirs.iter().all(|d| !Path::new(d).exists()), "{dirs:?}");
+    // The slice nucleus made for it goes too.
+    assert!(
+        dirs.iter()
+            .all(|d| !Path::new(d).parent().unwrap().exists()),
+        "{dirs:?}"
     );
 }

@@ -261,3 +261,18 @@ fn podman_refuses_what_nucleus_cannot_honour_with_a_clear_error() {
     // And the failed create left nothing for podman to trip over.
     assert!(!err.contains("no sandbox named"), "{}", text(&out));
 }
+
+#[test]
+fn podman_run_t_gets_the_pty_through_the_console_socket() {
+    if skip_unless_root() {
+        return;
+    }
+    let Some(image) = image() else { return };
+    // conmon passes --console-socket to `create` and relays the master nucleus sends there.
+    let out = run(&["--rm", "-t", image, "/probe", "tty"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    for want in ["stdin_tty=1", "stdout_tty=1", "ctty=1", "devpts=own"] {
+        assert!(stdout.lines().any(|l| l == want), "{want}\n{}", text(&out));
+    }
+}

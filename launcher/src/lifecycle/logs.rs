@@ -19,6 +19,7 @@ pub struct Writer {
     path: PathBuf,
     file: File,
     len: u64,
+    max: u64,
 }
 
 impl Writer {
@@ -33,6 +34,7 @@ impl Writer {
             path: path.to_owned(),
             file,
             len,
+            max: LOG_MAX,
         })
     }
 
@@ -51,7 +53,7 @@ impl Writer {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() as u64 > LOG_MAX && self.len > 0 {
+        if self.len + bytes.len() as u64 > self.max && self.len > 0 {
             let _ = std::fs::rename(&self.path, self.path.with_extension("1"));
             if let Ok(f) = File::options().create(true).append(true).open(&self.path) {
                 self.file = f;
@@ -107,4 +109,36 @@ pub fn print(root: &Root, id: &str, follow: bool) -> Result<i32, Error> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_is_bounded_to_two_files_holding_the_newest_output() {
+        let dir = std::env::temp_dir().join(format!("nucleus-log-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(LOG_FILE);
+        let mut w = Writer::open(&path).unwrap();
+        w.max = 100;
+        for i in 0..50 {
+            w.write(format!("line {i:02}\n").as_bytes());
+        }
+        let cur = std::fs::read_to_string(&path).unwrap();
+        let old = std::fs::read_to_string(path.with_extension("1")).unwrap();
+        assert!(
+            cur.len() <= 100 && old.len() <= 100,
+            "{} {}",
+            cur.len(),
+            old.len()
+        );
+        assert!(cur.ends_with("line 49\n"), "{cur}");
+        // The two files together are the newest output, in order.
+        let all = old + &cur;
+        let first: usize = all[5..7].parse().unwrap();
+        let want: String = (first..50).map(|i| format!("line {i:02}\n")).collect();
+        assert_eq!(all, want);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
