@@ -354,6 +354,40 @@ fn volumes_and_tmpfs() {
 }
 
 #[test]
+fn the_default_root_is_the_hosts_system_read_only() {
+    for b in backends() {
+        let bind = format!("{}:/probe:ro", harness::probe().display());
+        let with = |verb: &[&str]| {
+            let mut args = vec!["run", "-v", &bind, "--hostname", "hh"];
+            args.extend(b.opts());
+            args.push("--");
+            args.push("/probe");
+            args.extend(verb);
+            nucleus(args)
+        };
+        for (verb, want) in [
+            (&["read", "/etc/hostname"][..], "read /etc/hostname=hh"),
+            (&["write", "/usr/x"], "write /usr/x=EROFS"),
+            (&["write", "/etc/x"], "write /etc/x=EROFS"),
+            (&["write", "/tmp/x"], "write /tmp/x=ok"),
+            (
+                &["read", "/etc/passwd"],
+                "read /etc/passwd=root:x:0:0:root:/root:/bin/sh",
+            ),
+        ] {
+            let out = with(verb);
+            assert!(shows(&out, want), "{b:?}: {verb:?}\n{out}");
+        }
+        let mut args = vec!["run"];
+        args.extend(b.opts());
+        args.extend(["--", "sh", "-c", "echo hello from $(cat /etc/hostname)"]);
+        let out = nucleus(args);
+        out.assert_ok();
+        assert_eq!(out.stdout, "hello from nucleus\n", "{b:?}");
+    }
+}
+
+#[test]
 fn limits_hold() {
     for b in backends() {
         check(
@@ -437,10 +471,18 @@ fn seccomp_denials() {
 }
 
 #[test]
-fn network_none_has_only_loopback() {
+fn network_none_has_only_loopback_and_host_the_hosts() {
     for b in backends() {
         let out = check(b, &[], &["netdevs"], &["netdev=lo up=1"]);
         assert_eq!(out.stdout.lines().count(), 1, "{b:?}\n{out}");
+        // The host's network: its interfaces, as the host lists them.
+        let host = std::fs::read_to_string("/proc/net/dev").expect("reading /proc/net/dev");
+        let out = check(b, &["--network", "host"], &["netdevs"], &["netdev=lo up=1"]);
+        assert_eq!(
+            out.stdout.lines().count(),
+            host.lines().count() - 2,
+            "{b:?}\n{out}"
+        );
     }
 }
 
@@ -553,6 +595,14 @@ fn what_gvisor_cannot_honour_is_refused() {
         (
             vec!["--userns", "auto"],
             "nucleus-launch: --userns: not available with --runtime gvisor",
+        ),
+        (
+            vec!["-d"],
+            "nucleus-launch: -d: not available with --runtime gvisor",
+        ),
+        (
+            vec!["-t"],
+            "nucleus-launch: -t: not available with --runtime gvisor",
         ),
         (
             vec!["--gvisor-platform", "ptrace"],

@@ -38,13 +38,8 @@ pub fn run(cfg: &Config, g: &Gvisor) -> Result<i32, Error> {
     bundle::check_paths(cfg)?;
     // Blocked from the start (preparing takes a few milliseconds more than for a native
     // sandbox), so that a signal arriving meanwhile is relayed once runsc runs, not lost.
-    let signals = match g.export {
-        Some(_) => None,
-        None => Some(
-            crate::sys::signals::block_and_open()
-                .map_err(|e| Error::io("setting up signal relay", e))?,
-        ),
-    };
+    let signals = crate::sys::signals::block_and_open()
+        .map_err(|e| Error::io("setting up signal relay", e))?;
     let runsc_path = runsc::find(&|k: &str| std::env::var(k).ok())?;
     let info = runsc::Info::load(&runsc_path, rundir::ensure_base().as_deref())?;
     let platform = runsc::platform(&info, g.platform)?;
@@ -90,36 +85,26 @@ pub fn run(cfg: &Config, g: &Gvisor) -> Result<i32, Error> {
         Some(_) => None,
         None => crate::cgroup::setup(&cfg.cgroup)?,
     };
-    let spec = bundle::spec(
-        cfg,
-        &bundle::Inputs {
-            host: &host,
-            root: &root,
-            seccomp: profile.map(|p| p.json),
-            own_rlimits: bundle::own_rlimits(),
-            cgroups: cgroup.as_ref().map_or_else(Vec::new, |c| {
-                c.dirs()
-                    .iter()
-                    .map(|d| d.path.display().to_string())
-                    .collect()
-            }),
-        },
-    );
-    // Pretty for people reading an export; runsc does not mind either way.
-    let text = match g.export {
-        Some(_) => serde_json::to_string_pretty(&spec),
-        None => serde_json::to_string(&spec),
+    let inputs = bundle::Inputs {
+        host: &host,
+        root: &root,
+        seccomp: profile.map(|p| p.json),
+        own_rlimits: bundle::own_rlimits(),
+        cgroups: cgroup.as_ref().map_or_else(Vec::new, |c| {
+            c.dirs()
+                .iter()
+                .map(|d| d.path.display().to_string())
+                .collect()
+        }),
     };
-    write_private(
-        &bundle_dir.join("config.json"),
-        text.unwrap_or_default().as_bytes(),
-    )?;
+    let seccomp = inputs.seccomp.is_some();
+    write_config(bundle_dir, &bundle::spec(cfg, &inputs), g.export.is_some())?;
     let log = dir.log();
     let flags = runsc::Flags {
         state: bundle_dir,
         platform,
         network: cfg.network,
-        seccomp: spec["linux"].get("seccomp").is_some(),
+        seccomp,
         log: &log,
         net_raw: cfg.caps & (1 << NET_RAW) != 0,
     };
@@ -147,12 +132,25 @@ pub fn run(cfg: &Config, g: &Gvisor) -> Result<i32, Error> {
         Error::io(what, e)
     })?;
     tracing::debug!(pid = child.id(), "runsc started");
-    let signals = signals.expect("signals are blocked unless exporting");
     let code = supervise::wait(&mut child, &signals, |sig| {
         runsc::kill(&runsc_path, &flags, &cfg.cgroup.name, sig)
     })?;
     let pids_hits = cgroup.as_ref().map_or(0, pids_limit_hits);
     let ending = cgroup.map(crate::cgroup::Sandbox::finish);
+    let error = (code == 128).then(|| runsc::last_error(&log)).flatten();
+    outcome(cfg, code, error, ending, pids_hits)
+}
+
+/// The launcher's exit code once runsc has exited with `code`, having logged `error` last
+/// (if any): the workload's code, or what runsc's failure, the OOM killer or the pids limit
+/// meant, said as the native backend says it.
+fn outcome(
+    cfg: &Config,
+    code: i32,
+    error: Option<String>,
+    ending: Option<crate::cgroup::Ending>,
+    pids_hits: u64,
+) -> Result<i32, Error> {
     if pids_hits > 0 {
         let limit = cfg.cgroup.limits.pids.map_or("?".into(), |p| p.to_string());
         let line = format!(
@@ -160,7 +158,9 @@ pub fn run(cfg: &Config, g: &Gvisor) -> Result<i32, Error> {
         );
         crate::enforcement::Level::of(code != 0, true).log(&line);
     }
-    let failure = (code == 128).then(|| runsc::last_error(&log)).flatten();
+    // runsc exits 128 when it fails itself; a workload may exit 128 too, and then runsc logged
+    // nothing.
+    let failure = error.filter(|_| code == 128);
     let oom = ending.filter(|e| e.oom_kills > 0);
     if let Some(e) = oom {
         // The OOM killer picks gVisor's kernel, which holds the workload's memory: the whole
@@ -228,6 +228,19 @@ fn failure_error(msg: &str, cmd: &str) -> Error {
         };
     }
     Error::runtime(format!("runsc could not run the sandbox: {msg}"))
+}
+
+/// `config.json` in `dir`: pretty for people reading an export; runsc does not mind either way.
+fn write_config(dir: &Path, spec: &serde_json::Value, pretty: bool) -> Result<(), Error> {
+    let text = if pretty {
+        serde_json::to_string_pretty(spec)
+    } else {
+        serde_json::to_string(spec)
+    };
+    write_private(
+        &dir.join("config.json"),
+        text.unwrap_or_default().as_bytes(),
+    )
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
