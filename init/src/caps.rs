@@ -118,3 +118,42 @@ pub fn confine_init() -> Result<(), Errno> {
         },
     )
 }
+
+/// What the child of an `exec` still needs between its fork and [`drop_privileges`]: switching
+/// user and groups, locking the securebits and shrinking the bounding set, raising hard
+/// rlimits, opening Landlock rule paths whatever their modes; and CAP_KILL for init itself.
+/// Never DAC_READ_SEARCH (`open_by_handle_at` reaches the host's files), SYS_ADMIN or
+/// SYS_MODULE, unless the workload has them.
+const EXEC_SETUP: u64 = 1 << 1 // DAC_OVERRIDE
+    | 1 << CAP_KILL
+    | 1 << 6 // SETGID
+    | 1 << 7 // SETUID
+    | 1 << 8 // SETPCAP
+    | 1 << 24; // SYS_RESOURCE
+
+/// Before an `exec`'s fork: its child appears in a pid namespace where the workload already
+/// runs, and a workload with CAP_SYS_PTRACE (and no Landlock) could trace it before it drops
+/// privileges; so it starts with no more than the workload's capabilities and the few its
+/// setup needs, never the full set init joined the sandbox with.
+pub fn narrow_for_exec(keep: u64) -> Result<(), Errno> {
+    let allowed = keep | EXEC_SETUP;
+    for bit in (0..64u32).filter(|b| allowed & (1 << b) == 0) {
+        match rustix::thread::remove_capability_from_bounding_set(CapabilitySet::from_bits_retain(
+            1 << bit,
+        )) {
+            Ok(()) => {}
+            Err(Errno::INVAL) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    let now = rustix::thread::capabilities(None)?;
+    let set = |held: CapabilitySet| held & CapabilitySet::from_bits_retain(allowed);
+    rustix::thread::set_capabilities(
+        None,
+        CapabilitySets {
+            effective: set(now.effective),
+            permitted: set(now.permitted),
+            inheritable: set(now.inheritable),
+        },
+    )
+}

@@ -65,6 +65,11 @@ fn main() -> ! {
                     .terminal
                     .then(|| workload::terminal(&process, index))
             });
+            // A plan that is only the process: an `exec` into a running sandbox.
+            if index == 0 {
+                caps::narrow_for_exec(process.caps)
+                    .unwrap_or_else(|e| report::fail(Step::Caps, index, e));
+            }
             let (pid, gate) = workload::spawn(&process, index, terminal);
             // PID 1 now only waits, reaps and forwards: it keeps just the capability to signal,
             // and its own filter allows just those calls.

@@ -18,13 +18,24 @@ pub fn fail_code(step: Step, op: u16, code: u32) -> ! {
     sys::exit_group(RUNTIME_FAILED)
 }
 
-/// Writes one record; a launcher that is gone cannot be told, so errors are ignored.
-pub fn send(step: Step, op: u16, code: u32) {
+/// Writes one record; false when no launcher listens any more (after an OCI `create`).
+pub fn send(step: Step, op: u16, code: u32) -> bool {
     let record = StatusRecord {
         step,
         op,
         errno: code,
     }
     .encode();
-    let _ = rustix::io::write(sys::fds::borrow(STATUS_FD), &record);
+    // Every report in the workload child comes right before its exit.
+    sys::signals::block_pipe();
+    rustix::io::write(sys::fds::borrow(STATUS_FD), &record).is_ok()
+}
+
+/// One line on stderr, for the one failure a caller without a status pipe must still hear of:
+/// a workload that cannot be started after `start` (conmon shows the container's stderr).
+pub fn say(parts: &[&[u8]]) {
+    let err = sys::fds::borrow(2);
+    for p in parts {
+        let _ = rustix::io::write(err, p);
+    }
 }

@@ -142,12 +142,17 @@ fn child(p: &Process<'_>, op: u16, terminal: Option<OwnedFd>) -> ! {
     sys::seccomp::install(&p.seccomp).unwrap_or_else(|e| fail(Step::Seccomp, e));
 
     let e = exec(p).unwrap_or_else(|e| e);
-    report::send(Step::Exec, op, e.raw_os_error() as u32);
-    exit_group(if e == Errno::NOENT || e == Errno::NOTDIR {
-        NOT_FOUND
-    } else {
-        NOT_EXECUTABLE
-    })
+    let not_found = e == Errno::NOENT || e == Errno::NOTDIR;
+    if !report::send(Step::Exec, op, e.raw_os_error() as u32) {
+        let name = p.argv.iter().next().map_or(&b""[..], |a| a.to_bytes());
+        let why: &[u8] = if not_found {
+            b": command not found\n"
+        } else {
+            b": cannot be executed\n"
+        };
+        report::say(&[b"nucleus-init: ", name, why]);
+    }
+    exit_group(if not_found { NOT_FOUND } else { NOT_EXECUTABLE })
 }
 
 /// Returns only on failure, with the error `execvp` would report.

@@ -259,6 +259,9 @@ fn exec_joins_the_sandbox_and_is_confined_like_its_workload() {
         "ok"
     );
     assert_eq!(exec(&["exec", "/tmp/p"]).value("exec /tmp/p"), "EACCES");
+    // But an exec may signal the workload (`kill -HUP 1`-style reloads), which Landlock's
+    // signal scope would refuse between two domains; the pid namespace keeps it inside.
+    assert_eq!(exec(&["signal", "2"]).value("signal 2"), "ok");
     // In the sandbox's cgroups.
     let cg = exec(&["cgroup"]);
     let workload = root.cmd(&["exec", "ex", "--", "/bin/cat", "/proc/2/cgroup"]);
@@ -488,4 +491,43 @@ fn exec_t_gets_a_terminal_of_the_sandbox_and_without_t_none() {
     assert_eq!(without.code, 0, "{without}");
     assert_eq!(without.value("stdout_tty"), "0", "{without}");
     assert_eq!(without.value("ctty"), "0", "{without}");
+}
+
+#[test]
+fn a_workload_that_may_ptrace_finds_no_privileged_exec_process_to_take_over() {
+    if skip_unless_root() {
+        return;
+    }
+    let root = Root::new("exec-ptrace");
+    // The weakest sandbox that still confines: SYS_PTRACE kept, ptrace allowed, no Landlock
+    // (whose ptrace rule would stop the attach on its own).
+    let opts = [
+        "--cap-add",
+        "SYS_PTRACE",
+        "--seccomp-allow",
+        "ptrace",
+        "--landlock",
+        "off",
+    ];
+    assert_eq!(root.detach("pt", &opts, &["trace-new", "15"]).code, 0);
+    assert!(wait_until(Duration::from_secs(5), || {
+        root.cmd(&["logs", "pt"]).stdout.contains("tracing")
+    }));
+    for _ in 0..40 {
+        assert_eq!(root.cmd(&["exec", "pt", "--", "/probe", "pid"]).code, 0);
+    }
+    let _ = root.cmd(&["stop", "-t", "1", "pt"]);
+    let logs = root.cmd(&["logs", "pt"]).stdout;
+    // What the exec'd process may hold before it drops to the workload's set: the workload's
+    // SYS_PTRACE plus what its setup needs (DAC_OVERRIDE, KILL, SETGID, SETUID, SETPCAP,
+    // SYS_RESOURCE). Never SYS_ADMIN, SYS_MODULE, DAC_READ_SEARCH, ...
+    let allowed: u64 = 1 << 19 | 1 << 1 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 24;
+    for line in logs.lines().filter(|l| l.starts_with("traced ")) {
+        let cap = u64::from_str_radix(line.rsplit(' ').next().unwrap(), 16).unwrap();
+        assert_eq!(
+            cap & !allowed,
+            0,
+            "an exec'd process was traced holding {cap:x}\n{logs}"
+        );
+    }
 }

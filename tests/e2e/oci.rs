@@ -451,3 +451,22 @@ fn cgroups_path_in_systemd_form_is_made_directly_and_removed_at_delete() {
         "{dirs:?}"
     );
 }
+
+#[test]
+fn a_workload_that_cannot_start_after_start_exits_127_and_says_why() {
+    if skip_unless_root() {
+        return;
+    }
+    let Some(oci) = Oci::new("oci-missing", &["/no/such/command"]) else {
+        return;
+    };
+    assert_eq!(oci.create("m").code, 0);
+    let pid = oci.state("m")["pid"].as_u64().unwrap();
+    assert_eq!(oci.cmd(&["start", "m"]).code, 0);
+    assert!(wait_until(Duration::from_secs(5), || !alive(pid)));
+    // The caller of `create` (conmon) reaps init: here the test's process... init is
+    // reparented to the host's init, so read the code from what init printed instead.
+    let err = std::fs::read_to_string(oci.bundle.join("m.err")).unwrap();
+    assert_eq!(err, "nucleus-init: /no/such/command: command not found\n");
+    assert_eq!(oci.cmd(&["delete", "m"]).code, 0);
+}

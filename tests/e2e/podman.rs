@@ -118,6 +118,8 @@ fn podman_run_passes_exit_codes_env_and_volumes() {
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
     let three = run(&["--rm", image, "/probe", "exit", "3"]);
     assert_eq!(three.status.code(), Some(3), "{}", text(&three));
+    let missing = run(&["--rm", image, "/no/such/command"]);
+    assert_eq!(missing.status.code(), Some(127), "{}", text(&missing));
     let env = run(&["--rm", "-e", "FOO=bar", image, "/probe", "env"]);
     assert!(
         String::from_utf8_lossy(&env.stdout).contains("env:FOO=bar"),

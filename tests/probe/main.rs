@@ -119,6 +119,7 @@ fn run(verb: &str, rest: &[String]) -> Result<ExitCode, String> {
         ),
         "rlimit" => privs::rlimit(one(rest, "NAME")?),
         "ptrace-attach" => privs::ptrace_attach(number(rest, "PID")?),
+        "trace-new" => privs::trace_new(number(rest, "SECS")?),
         "stat" => privs::stat(one(rest, "PATH")?),
         "userns-mount" => privs::userns_mount(one(rest, "DIR")?),
         "copy-self" => landlock::copy_self(one(rest, "PATH")?),

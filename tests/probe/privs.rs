@@ -160,6 +160,37 @@ pub fn ptrace_attach(pid: i32) -> Verb {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `trace-new SECS`: for SECS seconds, seizes (PTRACE_SEIZE) every process that appears and
+/// prints `traced PID CAPEFF` with the capabilities it holds at that moment: what a workload
+/// holding CAP_SYS_PTRACE could take over (an `exec`'s process before it drops privileges).
+pub fn trace_new(secs: i32) -> Verb {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs as u64);
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(std::process::id());
+    println!("tracing");
+    while std::time::Instant::now() < deadline {
+        for entry in fs::read_dir("/proc")?.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid <= 1 || !seen.insert(pid) || sys::ptrace_seize(pid as i32).is_err() {
+                continue;
+            }
+            let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            if let Some(cap) = status.lines().find_map(|l| l.strip_prefix("CapEff:")) {
+                println!("traced {pid} {}", cap.trim());
+            }
+            // Its exit must reach its parent again: an exec waits for it.
+            let _ = sys::ptrace_release(pid as i32);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `stat PATH`: `stat PATH=KIND [MAJOR:MINOR]` (without following a final symlink) and
 /// `fs PATH=tmpfs|proc|devpts|0xMAGIC`, the file system holding it.
 pub fn stat(path: &str) -> Verb {

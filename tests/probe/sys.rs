@@ -927,6 +927,36 @@ pub fn ptrace_seize(pid: i32) -> io::Result<()> {
     }
 }
 
+/// Stops a seized tracee (PTRACE_INTERRUPT, then waits for the stop) and detaches from it, so
+/// that its exit goes to its real parent again.
+pub fn ptrace_release(pid: i32) -> io::Result<()> {
+    let call = |request: libc::c_uint| {
+        // SAFETY: PTRACE_INTERRUPT and PTRACE_DETACH with null address and data (no signal to
+        // deliver) read and write no memory of ours.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_ptrace,
+                request as libc::c_long,
+                libc::c_long::from(pid),
+                0 as libc::c_long,
+                0 as libc::c_long,
+            )
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    };
+    call(libc::PTRACE_INTERRUPT)?;
+    let mut status = 0;
+    // SAFETY: `status` is a valid int for the kernel to write, living across the call.
+    if unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    call(libc::PTRACE_DETACH)
+}
+
 /// The magic number of the file system holding `path` (statfs f_type).
 pub fn fs_magic(path: &str) -> io::Result<u64> {
     let p = c_path(path)?;

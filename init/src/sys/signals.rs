@@ -63,6 +63,13 @@ pub fn unblock_all() -> Result<(), Errno> {
     set_mask(SIG_SETMASK, 0)
 }
 
+/// Blocks SIGPIPE, so that a report to a launcher that is gone (an OCI `create` returns before
+/// the workload starts) fails with EPIPE instead of killing the reporter.
+pub fn block_pipe() {
+    const SIGPIPE: u32 = 13;
+    let _ = set_mask(SIG_BLOCK, 1 << (SIGPIPE - 1));
+}
+
 fn set_mask(how: u32, set: SigSet) -> Result<(), Errno> {
     // SAFETY: `set` is a valid sigset of the size passed, living across the call; the old mask
     // is not requested.

@@ -65,10 +65,21 @@ pub fn prepare(cfg: &Config, kind: PlanKind) -> Result<plan::CompiledPlan, Error
         micros = started.elapsed().as_micros() as u64,
         "seccomp compiled"
     );
-    let (landlock, landlock_report) =
+    let (mut landlock, landlock_report) =
         crate::landlock::compile(cfg, &host, crate::landlock::Kernel::probe())?;
-    if kind == PlanKind::Sandbox {
-        landlock_report.log();
+    match kind {
+        PlanKind::Sandbox => landlock_report.log(),
+        // Each exec is a Landlock domain of its own, and scopes stop at a domain's edge: an
+        // exec'd `kill -HUP 1` or a client of the workload's abstract socket would be refused.
+        // The pid namespace already keeps signals inside the sandbox, and a network namespace
+        // of its own its abstract sockets; the host's network keeps that scope.
+        PlanKind::Exec => {
+            use crate::landlock::access::{SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL};
+            landlock.scoped &= !SCOPE_SIGNAL;
+            if cfg.network == Network::None {
+                landlock.scoped &= !SCOPE_ABSTRACT_UNIX_SOCKET;
+            }
+        }
     }
     let plan = match kind {
         PlanKind::Sandbox => plan::compile(cfg, &host, &programs, &landlock)?,

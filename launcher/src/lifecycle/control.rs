@@ -20,8 +20,7 @@ fn not_in(record: &Record, status: Status, what: &str) -> Error {
 
 /// OCI `start`: lets a created sandbox's init go on to the workload.
 pub fn start(root: &Root, id: &str) -> Result<i32, Error> {
-    let record = root.load(id)?;
-    let _lock = Lock::exclusive(&record.dir)?;
+    let (_lock, record) = root.load_locked(id)?;
     let status = record.status();
     if status != Status::Created {
         return Err(not_in(
@@ -121,9 +120,24 @@ fn wait_for_monitor(record: &Record) {
     }
 }
 
+/// The record under its lock; with `force`, once a start in progress has got as far as
+/// recording its init (there is nothing to kill before), at most 10 s.
+fn settled(root: &Root, id: &str, force: bool) -> Result<(Lock, Record), Error> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (lock, record) = root.load_locked(id)?;
+        if !force || record.status() != Status::Creating || std::time::Instant::now() > deadline {
+            return Ok((lock, record));
+        }
+        // The starting command records the init under this lock: let it.
+        drop(lock);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// `delete [--force] ID` / `rm`.
 pub fn delete(root: &Root, id: &str, force: bool) -> Result<i32, Error> {
-    let record = match root.load(id) {
+    let (lock, record) = match settled(root, id, force) {
         Ok(r) => r,
         // As runc: a forced delete of what is not there (a create that failed) succeeds; a
         // directory left without its record by a killed create goes too.
@@ -133,7 +147,6 @@ pub fn delete(root: &Root, id: &str, force: bool) -> Result<i32, Error> {
         }
         Err(e) => return Err(e),
     };
-    let lock = Lock::exclusive(&record.dir)?;
     let status = record.status();
     match status {
         Status::Running | Status::Creating if !force => {

@@ -128,7 +128,14 @@ fn supervise(root: &Root, id: &str, dir: &Path, ready: OwnedFd) -> Result<i32, E
             let _ = f.write_all(text.as_bytes());
         }
     };
-    let mut record = root.load(id)?;
+    let mut record = {
+        // From now on the monitor is the one whose end `rm` waits for.
+        let _lock = Lock::exclusive(dir)?;
+        let mut record = root.load(id)?;
+        record.creator = Init::current();
+        record.save()?;
+        record
+    };
     let cfg = match config_of(&record) {
         Ok(c) => c,
         Err(e) => {
@@ -144,7 +151,6 @@ fn supervise(root: &Root, id: &str, dir: &Path, ready: OwnedFd) -> Result<i32, E
         |init, cgroup| {
             let _lock = Lock::exclusive(dir)?;
             record.init = Init::of(init.pid);
-            record.creator = Init::current();
             record.cgroup = cgroup.map(super::cgroups::describe);
             record.save()?;
             if let Some(fd) = ready.take() {
@@ -173,6 +179,8 @@ fn supervise(root: &Root, id: &str, dir: &Path, ready: OwnedFd) -> Result<i32, E
     };
     let _lock = Lock::exclusive(dir);
     match root.load(id) {
+        // Removed meanwhile and made again under the same id: not ours to touch.
+        Ok(rec) if rec.creator != Init::current() => {}
         Ok(mut rec) if rec.auto_remove => {
             drop(rec.cgroup.take());
             let _ = std::fs::remove_dir_all(dir);

@@ -82,6 +82,20 @@ impl Root {
         })
     }
 
+    /// The record of `id`, read under its lock (held until the returned `Lock` is dropped).
+    pub fn load_locked(&self, id: &str) -> Result<(Lock, Record), Error> {
+        let dir = self.sandbox_dir(id)?;
+        let lock = match Lock::exclusive(&dir) {
+            Ok(l) => l,
+            // No directory: the usual "no sandbox" error.
+            Err(_) if !dir.exists() => {
+                return Err(Error::usage(format!("no sandbox named {id:?}")));
+            }
+            Err(e) => return Err(e),
+        };
+        Ok((lock, self.load(id)?))
+    }
+
     /// Every sandbox with a readable record, sorted by creation time.
     pub fn list(&self) -> Vec<Record> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
