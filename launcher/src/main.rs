@@ -47,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli::invocation(&matches) {
         cli::Invocation::Run(args) => {
             let (detach, auto_remove) = (args.detach, args.auto_remove);
+            let policy = args.policy.clone();
             config::Config::from_args(*args, |k| std::env::var(k).ok()).and_then(|cfg| {
                 if detach {
                     lifecycle::run_detached(
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
                         auto_remove,
                         global.root.as_deref(),
                         std::env::args().skip(1).collect(),
+                        policy.as_deref(),
                     )
                 } else {
                     backend::run(&cfg)

@@ -531,3 +531,116 @@ fn a_workload_that_may_ptrace_finds_no_privileged_exec_process_to_take_over() {
         );
     }
 }
+
+#[test]
+fn rm_force_during_a_detached_start_leaves_nothing_running() {
+    if skip_unless_root() {
+        return;
+    }
+    let root = Root::new("rm-race");
+    for round in 0..5 {
+        let marker = unique(&format!("race{round}"));
+        let name = format!("r{round}");
+        let mut starting = harness::launcher_command([
+            "--root",
+            root.dir.to_str().unwrap(),
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--",
+            "/bin/sh",
+            "-c",
+            "sleep 3600; true",
+            &marker,
+        ])
+        .spawn()
+        .unwrap();
+        // As soon as the record exists: mid-start.
+        assert!(wait_until(Duration::from_secs(10), || {
+            root.dir.join(&name).join("state.json").exists()
+        }));
+        let rm = root.cmd(&["rm", "--force", &name]);
+        assert_eq!(rm.code, 0, "{rm}");
+        let _ = starting.wait();
+        assert!(
+            wait_until(Duration::from_secs(10), || harness::processes_with(&marker)
+                .is_empty()),
+            "round {round}: the sandbox outlived rm --force"
+        );
+        assert!(
+            !root.dir.join(&name).exists(),
+            "round {round}: state left behind"
+        );
+    }
+}
+
+#[test]
+fn signals_to_the_monitor_are_relayed_to_the_sandbox() {
+    if skip_unless_root() {
+        return;
+    }
+    let root = Root::new("monitor-sig");
+    for _ in 0..5 {
+        assert_eq!(
+            root.cmd(&["run", "-d", "--name", "s", "--", "/bin/sleep", "60"])
+                .code,
+            0
+        );
+        let monitor = root.record("s")["nucleus"]["creator"]["pid"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(unsafe_free_kill(monitor as i32, 15), 0);
+        assert!(wait_until(Duration::from_secs(5), || root.status("s") == "stopped"));
+        // The monitor lived on to record the workload's end by that signal.
+        assert!(
+            wait_until(
+                Duration::from_secs(5),
+                || root.record("s")["nucleus"]["exitCode"] == 143
+            ),
+            "{}",
+            root.record("s")
+        );
+        assert_eq!(root.cmd(&["rm", "s"]).code, 0);
+    }
+}
+
+#[test]
+fn exec_keeps_the_workloads_profile_when_the_file_changes_or_goes() {
+    if skip_unless_root() {
+        return;
+    }
+    let docker = Path::new("/usr/share/containers/seccomp.json");
+    if harness::skip(
+        (!docker.exists()).then(|| "containers-common's seccomp.json is missing".to_owned()),
+    ) {
+        return;
+    }
+    let root = Root::new("exec-profile");
+    let dir = harness::TempRoot::empty("exec-profile-file");
+    let profile = dir.join("profile.json");
+    std::fs::copy(docker, &profile).unwrap();
+    let arg = format!("--seccomp={}", profile.display());
+    assert_eq!(root.detach("p", &[&arg], &["sleep", "60"]).code, 0);
+    // What the profile says for calls it treats differently from nucleus's own default.
+    let calls = ["keyctl", "mount", "unshare", "setns"];
+    let decide = || -> Vec<String> {
+        calls
+            .iter()
+            .map(|c| {
+                let out = root.cmd(&["exec", "p", "--", "/probe", "syscall", c]);
+                assert_eq!(out.code, 0, "{out}");
+                out.value(&format!("syscall {c}")).to_owned()
+            })
+            .collect()
+    };
+    let before = decide();
+    // Emptied, then removed: the exec still gets the profile the workload got.
+    std::fs::write(&profile, "{}").unwrap();
+    assert_eq!(decide(), before);
+    std::fs::remove_file(&profile).unwrap();
+    assert_eq!(decide(), before);
+    let out = root.cmd(&["exec", "p", "--", "/probe", "caps"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.value("Seccomp"), "2", "{out}");
+}

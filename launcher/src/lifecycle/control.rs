@@ -53,11 +53,19 @@ pub fn start(root: &Root, id: &str) -> Result<i32, Error> {
 /// `kill ID [SIGNAL]`: to init, which forwards it to the workload; `--all`: to every process in
 /// the sandbox's cgroups.
 pub fn kill(root: &Root, id: &str, signal: &str, all: bool) -> Result<i32, Error> {
-    let sig = signal_number(signal)?;
+    // 0 checks that there is something to signal, as kill(2) and runc do.
+    let sig = if signal == "0" {
+        0
+    } else {
+        signal_number(signal)?
+    };
     let record = root.load(id)?;
     let status = record.status();
     if !matches!(status, Status::Created | Status::Running) {
         return Err(not_in(&record, status, "there is nothing to signal"));
+    }
+    if sig == 0 {
+        return Ok(0);
     }
     if all && let Some(cg) = &record.cgroup {
         super::cgroups::signal_all(cg, sig);

@@ -75,6 +75,10 @@ pub fn create(root: &Root, req: &Request<'_>) -> Result<i32, Error> {
         record.save()?;
         let start = start_fifo(&dir)?;
         let cgroup = crate::cgroup::setup(&cfg.cgroup)?;
+        // Recorded at once: a create killed from here on leaves what `delete` can remove
+        // (the cgroups, and through them any process in them).
+        record.cgroup = cgroup.as_ref().map(|c| c.record().to_json());
+        record.save()?;
         // A `cgroup` mount shows the sandbox's own directories: known only now.
         if let Some(fs) = cfg.oci.as_mut() {
             fs.cgroups = cgroup
@@ -94,14 +98,14 @@ pub fn create(root: &Root, req: &Request<'_>) -> Result<i32, Error> {
                 ..Extras::default()
             },
         )?;
+        record.init = Init::of(init.pid);
         let ready = (|| {
+            record.save()?;
             if let Some(adj) = bundle.oom_score_adj {
                 std::fs::write(format!("/proc/{}/oom_score_adj", init.pid), adj.to_string())
                     .map_err(|e| Error::io("setting process.oomScoreAdj", e))?;
             }
             await_created(&init.status_rd, &plan, &cfg)?;
-            record.init = Init::of(init.pid);
-            record.save()?;
             for hook in bundle
                 .hooks
                 .prestart

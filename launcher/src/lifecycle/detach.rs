@@ -17,6 +17,16 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::state::{Init, Kind, Lock, Record, Root};
 
+/// Copies of `--seccomp FILE` and `--policy FILE` in the state directory.
+const SECCOMP_COPY: &str = "seccomp.json";
+const POLICY_COPY: &str = "policy.json";
+
+fn copy_in(from: &Path, to: &Path) -> Result<(), Error> {
+    let bytes =
+        std::fs::read(from).map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
+    crate::state::write_atomic(to, &bytes)
+}
+
 /// The first line of a monitor whose sandbox started.
 const STARTED: &str = "started";
 
@@ -27,7 +37,13 @@ pub fn run_detached(
     auto_remove: bool,
     root_opt: Option<&str>,
     argv: Vec<String>,
+    policy: Option<&str>,
 ) -> Result<i32, Error> {
+    if cfg.terminal || cfg.interactive {
+        return Err(Error::usage(
+            "-d: a detached sandbox has no terminal or stdin to attach (-t, -i)",
+        ));
+    }
     let root = Root::new(root_opt)?;
     let id = cfg.cgroup.name.clone();
     let dir = root.create(&id)?;
@@ -40,7 +56,21 @@ pub fn run_detached(
             .map(|p| p.display().to_string())
             .unwrap_or_default();
         rec.auto_remove = auto_remove;
-        rec.launch = json!({ "argv": argv, "env": cfg.env });
+        // The files the confinement came from are copied: a later `exec` gets the workload's
+        // confinement even if they change or go.
+        let seccomp = match &cfg.seccomp {
+            crate::seccomp::Choice::File(p) => Some(copy_in(p, &dir.join(SECCOMP_COPY))?),
+            _ => None,
+        };
+        let policy = policy
+            .map(|p| copy_in(Path::new(p), &dir.join(POLICY_COPY)))
+            .transpose()?;
+        rec.launch = json!({
+            "argv": argv,
+            "env": cfg.env,
+            "seccompCopy": seccomp.is_some(),
+            "policyCopy": policy.is_some(),
+        });
         rec.save()?;
         spawn_monitor(&root, &id)
     })();
@@ -92,6 +122,9 @@ fn spawn_monitor(root: &Root, id: &str) -> Result<(), Error> {
 pub fn monitor(root: &Root, id: &str) -> Result<i32, Error> {
     // Out of the caller's session: its terminal's hangup must not end the sandbox.
     let _ = rustix::process::setsid();
+    // Before the log thread exists, so that it inherits the mask: signals to the monitor
+    // are relayed to the sandbox, never taken by that thread.
+    crate::sys::signals::block().map_err(|e| Error::io("setting up signal relay", e))?;
     let dir = root.sandbox_dir(id)?;
     // The launcher's pipe: kept aside for the verdict; stdout and stderr become the log.
     let ready = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 10)
@@ -209,9 +242,19 @@ pub fn config_of(record: &Record) -> Result<Config, Error> {
     let matches = crate::cli::command()
         .try_get_matches_from(std::iter::once("nucleus-launch".to_owned()).chain(argv))
         .map_err(|e| Error::runtime(format!("the recorded command line no longer parses: {e}")))?;
-    let crate::cli::Invocation::Run(args) = crate::cli::invocation(&matches) else {
+    let crate::cli::Invocation::Run(mut args) = crate::cli::invocation(&matches) else {
         return Err(Error::runtime("the recorded command line is not a `run`"));
     };
+    let copied = |key: &str, file: &str| {
+        (record.launch[key].as_bool() == Some(true))
+            .then(|| record.dir.join(file).display().to_string())
+    };
+    if let Some(p) = copied("seccompCopy", SECCOMP_COPY) {
+        args.seccomp = Some(p);
+    }
+    if let Some(p) = copied("policyCopy", POLICY_COPY) {
+        args.policy = Some(p);
+    }
     let mut cfg = Config::from_args(*args, |k| std::env::var(k).ok())?;
     cfg.env = record.launch["env"]
         .as_array()

@@ -91,6 +91,11 @@ fn apply(cfg: &mut Config, a: &ExecArgs) -> Result<(), Error> {
             .map_err(|e| Error::usage(format!("--process {path}: not JSON: {e}")))?;
         crate::oci::bundle::apply_process(cfg, &doc)
             .map_err(|e| Error::usage(format!("--process {path}: {e}")))?;
+        // Inherited from here by the process (range checked by apply_process).
+        if let Some(adj) = doc.get("oomScoreAdj").and_then(serde_json::Value::as_i64) {
+            std::fs::write("/proc/self/oom_score_adj", adj.to_string())
+                .map_err(|e| Error::io("setting process.oomScoreAdj", e))?;
+        }
     } else {
         if a.command.is_empty() || a.command[0].is_empty() {
             return Err(Error::usage(

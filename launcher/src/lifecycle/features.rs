@@ -15,7 +15,7 @@ pub fn print() -> Result<i32, Error> {
         "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
         "mountOptions": [
             "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "bind", "rbind",
-            "private", "rprivate", "tmpcopyup"
+            "private", "rprivate"
         ],
         "linux": {
             "namespaces": ["pid", "mount", "network", "ipc", "uts", "cgroup", "user"],

@@ -51,9 +51,27 @@ impl Root {
         Ok(self.dir.join(check_id(id)?))
     }
 
+    /// Refuses a state root that someone else could have prepared: it must belong to us and
+    /// be writable by nobody else, or its records could send our signals and removals astray.
+    fn check_owner(&self) -> Result<(), Error> {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::symlink_metadata(&self.dir) else {
+            return Ok(());
+        };
+        let euid = rustix::process::geteuid().as_raw();
+        if !meta.is_dir() || meta.uid() != euid || meta.mode() & 0o022 != 0 {
+            return Err(Error::usage(format!(
+                "--root {}: must be a directory of user {euid}, writable by no one else",
+                self.dir.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// Makes the directory of a new sandbox; an id in use is an error naming it.
     pub fn create(&self, id: &str) -> Result<PathBuf, Error> {
         let dir = self.sandbox_dir(id)?;
+        self.check_owner()?;
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| Error::io(format!("creating the state root {}", self.dir.display()), e))?;
         // Readable by root only: the records name host paths and hold the workload's options.
@@ -73,6 +91,7 @@ impl Root {
     /// The record of sandbox `id`; an unknown id is a usage error naming it.
     pub fn load(&self, id: &str) -> Result<Record, Error> {
         let dir = self.sandbox_dir(id)?;
+        self.check_owner()?;
         Record::read(&dir).map_err(|e| match e {
             record::ReadError::Missing => Error::usage(format!("no sandbox named {id:?}")),
             record::ReadError::Bad(why) => Error::runtime(format!(

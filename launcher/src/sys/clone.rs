@@ -2,9 +2,10 @@
 //! system calls until `execveat` of the sealed init memfd.
 //!
 //! The child inherits the plan pipe as fd 3 and the status pipe as fd 4 (init's contract).
-//! It asks for SIGKILL when the launcher dies, and checks the launcher is still there after
+//! Unless it is to outlive the launcher (`Options::detach`: OCI `create`, `exec --detach`),
+//! it asks for SIGKILL when the launcher dies, and checks the launcher is still there after
 //! asking, so a launcher killed at any moment leaves nothing behind: init dies, and with it
-//! its whole pid namespace.
+//! its whole pid namespace. A detached child is found again through the state directory.
 
 use std::io;
 
@@ -163,8 +164,10 @@ pub fn spawn_init(
         ..Default::default()
     };
     // SAFETY: `args` is a valid clone_args of the size passed; with no CLONE_VM and no stack
-    // the child runs on its own copy of this address space, as after fork(2). The launcher is
-    // single-threaded, so no lock can be held by a thread that does not exist in the child.
+    // the child runs on its own copy of this address space, as after fork(2). Another thread
+    // (a detached sandbox's log drain) may hold a lock at this moment, which the child's copy
+    // would never release: the child therefore takes none (no allocation, no stdio, only the
+    // raw system calls below).
     let ret = unsafe {
         libc::syscall(
             libc::SYS_clone3,

@@ -17,8 +17,8 @@ pub const FORWARDED: [i32; 7] = [
     libc::SIGWINCH,
 ];
 
-/// Blocks `FORWARDED` in this (single-threaded) process and returns a signalfd for them.
-pub fn block_and_open() -> io::Result<OwnedFd> {
+/// `FORWARDED` as a sigset.
+fn forwarded() -> libc::sigset_t {
     let mut set = MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: sigemptyset initialises the set it is given; `set` is valid for writes.
     unsafe { libc::sigemptyset(set.as_mut_ptr()) };
@@ -27,11 +27,25 @@ pub fn block_and_open() -> io::Result<OwnedFd> {
         unsafe { libc::sigaddset(set.as_mut_ptr(), sig) };
     }
     // SAFETY: initialised by sigemptyset and only modified by sigaddset since.
-    let set = unsafe { set.assume_init() };
+    unsafe { set.assume_init() }
+}
+
+/// Blocks `FORWARDED` in the calling thread, and so in every thread it starts afterwards: a
+/// process that will relay them must block them before it starts any thread, or one of those
+/// threads takes a signal with its default action (and TERM ends the process).
+pub fn block() -> io::Result<()> {
+    let set = forwarded();
     // SAFETY: `set` is a valid sigset; the old mask is not requested.
     if unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    Ok(())
+}
+
+/// Blocks `FORWARDED` (see [`block`]) and returns a signalfd for them.
+pub fn block_and_open() -> io::Result<OwnedFd> {
+    block()?;
+    let set = forwarded();
     // SAFETY: `set` is valid for the call; -1 asks for a new fd.
     let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
     if fd < 0 {

@@ -428,7 +428,6 @@ fn every_action() {
         ("SCMP_ACT_TRACE", Some(1234), Action::Trace(1234)),
         ("SCMP_ACT_TRACE", Some(65535), Action::Trace(65535)),
         ("SCMP_ACT_LOG", None, Action::Log),
-        ("SCMP_ACT_NOTIFY", None, Action::UserNotif),
     ] {
         let errno_field = errno.map_or(String::new(), |e| format!(r#", "errnoRet": {e}"#));
         // As a rule's action.
@@ -749,13 +748,34 @@ fn architectures_and_flags() {
     let text = r#"{
         "defaultAction": "SCMP_ACT_ERRNO",
         "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"],
-        "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-                  "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+        "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"],
         "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]
     }"#;
     for c in [x86(&[]), arm(&[])] {
         assert_eq!(call(&ok(text, &c), "read"), Action::Allow);
     }
+    // Flags that would change what the filter does are refused, not dropped.
+    for flag in [
+        "SECCOMP_FILTER_FLAG_LOG",
+        "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+        "SECCOMP_FILTER_FLAG_NEW_LISTENER",
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    ] {
+        let text = format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "{flag}"]}}"#
+        );
+        assert_eq!(
+            parse(&text, &x86(&[])).unwrap_err(),
+            format!("flags[1]: {flag} is not supported")
+        );
+    }
+    let notify = r#"{"defaultAction": "SCMP_ACT_ERRNO",
+        "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]}"#;
+    assert!(
+        parse(notify, &x86(&[]))
+            .unwrap_err()
+            .contains("SCMP_ACT_NOTIFY needs a user-notification listener")
+    );
     let only_x86 = r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"]}"#;
     ok(only_x86, &x86(&[]));
     let e = parse(only_x86, &arm(&[])).unwrap_err();
