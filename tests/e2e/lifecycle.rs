@@ -413,9 +413,14 @@ fn kill_and_stop_reach_the_workload() {
     );
     assert_eq!(root.cmd(&["stop", "-t", "1", "stubborn"]).code, 0);
     assert_eq!(root.status("stubborn"), "stopped");
-    assert!(wait_until(Duration::from_secs(5), || root
-        .record("stubborn")["nucleus"]["exitCode"]
-        == 137));
+    assert!(
+        wait_until(
+            Duration::from_secs(10),
+            || root.record("stubborn")["nucleus"]["exitCode"] == 137
+        ),
+        "{}",
+        root.record("stubborn")
+    );
     // kill with a signal name.
     assert_eq!(
         root.cmd(&["run", "-d", "--name", "k", "--", "/bin/sleep", "60"])
