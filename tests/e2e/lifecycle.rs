@@ -7,7 +7,7 @@ mod harness;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use harness::{Outcome, nucleus, probe, skip_unless_root, unique, wait_until};
+use harness::{Outcome, alive, nucleus, probe, skip_unless_root, unique, wait_until};
 
 /// A state root of its own, removed (with any sandbox left in it) at the end.
 struct Root {
@@ -75,16 +75,6 @@ impl Drop for Root {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod harness;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use harness::{Outcome, TempRoot, nucleus, skip, skip_unless_root, unique, wait_until};
+use harness::{Outcome, TempRoot, alive, nucleus, skip, skip_unless_root, unique, wait_until};
 use serde_json::{Value, json};
 
 struct Oci {
@@ -109,16 +109,6 @@ impl Drop for Oci {
         }
         let _ = std::fs::remove_dir_all(&self.root);
     }
-}
-
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
 }
 
 fn children(pid: u64) -> String {

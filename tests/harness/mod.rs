@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use host::{
-    host_mount_count, host_mount_points, host_mounts_changed, processes_with, wait_until,
+    alive, host_mount_count, host_mount_points, host_mounts_changed, processes_with, wait_until,
 };
 pub use rootfs::TempRoot;
 pub use run::{Outcome, Running, finish, launcher_command, nucleus, spawn};

@@ -907,14 +907,14 @@ pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> io::Result<()> {
     check(unsafe { libc::setrlimit(resource as _, &rl) }).map(drop)
 }
 
-/// PTRACE_SEIZE of `pid`: unlike PTRACE_ATTACH it does not stop the tracee, and the tracer's
-/// exit detaches it.
-pub fn ptrace_seize(pid: i32) -> io::Result<()> {
-    // SAFETY: PTRACE_SEIZE with null address and data (no options) reads no memory of ours.
+/// A ptrace request that takes no address or data (SEIZE without options, INTERRUPT, DETACH
+/// without a signal).
+fn ptrace_plain(request: libc::c_uint, pid: i32) -> io::Result<()> {
+    // SAFETY: with null address and data these requests read and write no memory of ours.
     let r = unsafe {
         libc::syscall(
             libc::SYS_ptrace,
-            libc::PTRACE_SEIZE as libc::c_long,
+            request as libc::c_long,
             libc::c_long::from(pid),
             0 as libc::c_long,
             0 as libc::c_long,
@@ -927,34 +927,22 @@ pub fn ptrace_seize(pid: i32) -> io::Result<()> {
     }
 }
 
+/// PTRACE_SEIZE of `pid`: unlike PTRACE_ATTACH it does not stop the tracee, and the tracer's
+/// exit detaches it.
+pub fn ptrace_seize(pid: i32) -> io::Result<()> {
+    ptrace_plain(libc::PTRACE_SEIZE, pid)
+}
+
 /// Stops a seized tracee (PTRACE_INTERRUPT, then waits for the stop) and detaches from it, so
 /// that its exit goes to its real parent again.
 pub fn ptrace_release(pid: i32) -> io::Result<()> {
-    let call = |request: libc::c_uint| {
-        // SAFETY: PTRACE_INTERRUPT and PTRACE_DETACH with null address and data (no signal to
-        // deliver) read and write no memory of ours.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_ptrace,
-                request as libc::c_long,
-                libc::c_long::from(pid),
-                0 as libc::c_long,
-                0 as libc::c_long,
-            )
-        };
-        if r < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
-    };
-    call(libc::PTRACE_INTERRUPT)?;
+    ptrace_plain(libc::PTRACE_INTERRUPT, pid)?;
     let mut status = 0;
     // SAFETY: `status` is a valid int for the kernel to write, living across the call.
     if unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0 {
         return Err(io::Error::last_os_error());
     }
-    call(libc::PTRACE_DETACH)
+    ptrace_plain(libc::PTRACE_DETACH, pid)
 }
 
 /// The magic number of the file system holding `path` (statfs f_type).

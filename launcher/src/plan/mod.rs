@@ -193,10 +193,7 @@ pub fn compile(
     seccomp: &Programs,
     landlock: &crate::landlock::Ruleset,
 ) -> Result<CompiledPlan, Error> {
-    let mut ops = Ops {
-        builder: PlanBuilder::new(),
-        descriptions: Vec::new(),
-    };
+    let mut ops = Ops::new();
     let staging = cstring(STAGING, STAGING)?;
     ops.push(
         Op::Enter { staging: &staging },
@@ -260,10 +257,7 @@ pub fn compile_exec(
     seccomp: &Programs,
     landlock: &crate::landlock::Ruleset,
 ) -> Result<CompiledPlan, Error> {
-    let mut ops = Ops {
-        builder: PlanBuilder::new(),
-        descriptions: Vec::new(),
-    };
+    let mut ops = Ops::new();
     push_exec(&mut ops, cfg, seccomp, landlock)?;
     ops.finish(landlock)
 }
@@ -356,6 +350,13 @@ fn push_exec(
 }
 
 impl Ops {
+    fn new() -> Self {
+        Ops {
+            builder: PlanBuilder::new(),
+            descriptions: Vec::new(),
+        }
+    }
+
     fn finish(self, landlock: &crate::landlock::Ruleset) -> Result<CompiledPlan, Error> {
         let ops = self;
         let bytes = ops.builder.finish().map_err(|size| {
