@@ -56,6 +56,16 @@ pub fn spawn(p: &Process<'_>, op: u16, terminal: Option<OwnedFd>) -> (Pid, Owned
 pub fn terminal(p: &Process<'_>, op: u16) -> OwnedFd {
     let fail = |e| -> ! { report::fail(Step::Terminal, op, e) };
     let pty = sys::pty::open(p.uid).unwrap_or_else(|e| fail(e));
+    let (rows, cols) = p.console_size;
+    if (rows, cols) != (0, 0) {
+        let size = rustix::termios::Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&pty.master, size).unwrap_or_else(|e| fail(e));
+    }
     // runc sends the slave's name along; readers such as conmon take the fd, not the name.
     let mut name = [0u8; 20];
     name[..9].copy_from_slice(b"/dev/pts/");

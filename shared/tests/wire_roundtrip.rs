@@ -117,6 +117,7 @@ fn encode(ops: &[Op<'_>]) -> Vec<u8> {
         groups: &[10, 27],
         umask: 0o027,
         terminal: true,
+        console_size: (40, 120),
     });
     b.finish().unwrap()
 }
@@ -147,6 +148,7 @@ fn every_operation_round_trips() {
             groups,
             umask,
             terminal,
+            console_size,
         }),
     ) = &decoded[ops.len()]
     else {
@@ -168,7 +170,7 @@ fn every_operation_round_trips() {
     );
     assert_eq!(*caps, 1 << 21);
     assert_eq!(groups.iter().collect::<Vec<_>>(), [10, 27]);
-    assert_eq!((*umask, *terminal), (0o027, true));
+    assert_eq!((*umask, *terminal, *console_size), (0o027, true, (40, 120)));
     assert_eq!(rlimits.iter().collect::<Vec<_>>(), RLIMITS);
     assert_eq!(
         (landlock.fs_handled, landlock.net_handled, landlock.scoped),

@@ -460,3 +460,103 @@ fn a_workload_that_cannot_start_after_start_exits_127_and_says_why() {
     assert_eq!(err, "nucleus-init: /no/such/command: command not found\n");
     assert_eq!(oci.cmd(&["delete", "m"]).code, 0);
 }
+
+/// A console socket as conmon serves it: takes the one pty master sent, prints its size and
+/// name, then everything the workload writes to it until it ends.
+const CONSOLE_RECEIVER: &str = r#"
+import fcntl, os, socket, struct, sys, termios
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1); print("listening", flush=True)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+m = fds[0]
+rows, cols = struct.unpack("HHHH", fcntl.ioctl(m, termios.TIOCGWINSZ, bytes(8)))[:2]
+print(f"received={msg.decode()} master_size={rows}x{cols}", flush=True)
+out = b""
+while True:
+    try:
+        d = os.read(m, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+"#;
+
+#[test]
+fn the_pty_goes_to_the_console_socket_with_the_configs_size() {
+    if skip_unless_root() {
+        return;
+    }
+    let python = Path::new("/usr/bin/python3").exists();
+    if skip((!python).then(|| "python3 (the console socket's receiver) is missing".to_owned())) {
+        return;
+    }
+    let Some(oci) = Oci::new("oci-console", &["/probe", "tty"]) else {
+        return;
+    };
+    oci.edit(|c| {
+        c["process"]["terminal"] = json!(true);
+        c["process"]["consoleSize"] = json!({"height": 33, "width": 111});
+    });
+    // Without a console socket, a terminal has nowhere to go.
+    let refused = oci.create("nosock");
+    assert_eq!(refused.code, 125, "{refused}");
+    assert!(refused.stderr.contains("--console-socket"), "{refused}");
+
+    let sock = oci.bundle.join("console.sock");
+    let mut receiver = harness::spawn({
+        let mut cmd = std::process::Command::new("timeout");
+        cmd.args([
+            "30",
+            "python3",
+            "-c",
+            CONSOLE_RECEIVER,
+            sock.to_str().unwrap(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+        cmd
+    });
+    receiver.expect_line("listening", Duration::from_secs(10));
+    let created = {
+        let (o, e) = (oci.bundle.join("t2.out"), oci.bundle.join("t2.err"));
+        let status = std::process::Command::new(harness::launcher())
+            .args([
+                "--root",
+                oci.root.to_str().unwrap(),
+                "create",
+                "--bundle",
+                oci.bundle.arg(),
+            ])
+            .args(["--console-socket", sock.to_str().unwrap(), "t2"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&o).unwrap())
+            .stderr(std::fs::File::create(&e).unwrap())
+            .status()
+            .unwrap();
+        (
+            status.code(),
+            std::fs::read_to_string(&e).unwrap_or_default(),
+        )
+    };
+    assert_eq!(created.0, Some(0), "{}", created.1);
+    assert_eq!(oci.cmd(&["start", "t2"]).code, 0);
+    let got = receiver.finish();
+    assert!(
+        got.stdout
+            .contains("received=/dev/pts/0 master_size=33x111"),
+        "{got}"
+    );
+    for want in [
+        "stdin_tty=1",
+        "stdout_tty=1",
+        "ctty=1",
+        "devpts=own",
+        "size=33x111",
+    ] {
+        assert!(got.stdout.lines().any(|l| l == want), "{want}\n{got}");
+    }
+}

@@ -64,6 +64,9 @@ pub struct Config {
     pub umask: u32,
     /// A pty for the workload (`-t`, OCI `process.terminal`).
     pub terminal: bool,
+    /// Its first size (rows, columns), for OCI `process.consoleSize`; `-t` copies the
+    /// launcher's terminal instead.
+    pub console_size: Option<(u16, u16)>,
     /// With `terminal`: relay the launcher's stdin to it (`-i`).
     pub interactive: bool,
     /// Set up everything, then wait for `start` before the workload runs (OCI `create`).
@@ -199,6 +202,7 @@ impl Config {
             groups: Vec::new(),
             umask: 0o022,
             terminal: a.tty,
+            console_size: None,
             interactive: a.interactive,
             await_start: false,
             namespaces: oci::Namespaces::default(),

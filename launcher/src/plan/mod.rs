@@ -342,6 +342,7 @@ fn push_exec(
         groups: &cfg.groups,
         umask: cfg.umask,
         terminal: cfg.terminal,
+        console_size: cfg.console_size.unwrap_or((0, 0)),
     });
     ops.descriptions
         .push(format!("starting {:?}", cfg.command[0]));

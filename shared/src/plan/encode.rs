@@ -30,6 +30,7 @@ pub struct ProcessSpec<'a> {
     pub groups: &'a [u32],
     pub umask: u32,
     pub terminal: bool,
+    pub console_size: (u16, u16),
 }
 
 /// The launcher's side of [`super::Landlock`].
@@ -178,6 +179,8 @@ impl PlanBuilder {
         write_list(w, p.groups);
         w.u32(p.umask);
         w.bool(p.terminal);
+        w.u16(p.console_size.0);
+        w.u16(p.console_size.1);
         self.next_index()
     }
 

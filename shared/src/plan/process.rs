@@ -41,6 +41,9 @@ pub struct Process<'a> {
     /// Give the workload a new pty as its controlling terminal and stdio; init passes the
     /// master side to the launcher (or an OCI console socket) over `CONSOLE_FD`.
     pub terminal: bool,
+    /// The pty's first size (rows, columns), set before its master is passed on; (0, 0) leaves
+    /// it to whoever receives the master (OCI `process.consoleSize`).
+    pub console_size: (u16, u16),
 }
 
 impl<'a> Process<'a> {
@@ -62,6 +65,7 @@ impl<'a> Process<'a> {
                 _ => return Err(DecodeError::BadValue),
             },
             terminal: r.bool()?,
+            console_size: (r.u16()?, r.u16()?),
         })
     }
 }

@@ -161,6 +161,7 @@ pub fn from_text(dir: &Path, text: &str, caller: Caller) -> Result<Bundle, Error
         groups: process.groups,
         umask: process.umask,
         terminal: process.terminal,
+        console_size: process.console_size,
         interactive: false,
         await_start: false,
         namespaces: linux.namespaces,
@@ -209,6 +210,7 @@ pub fn apply_process(cfg: &mut Config, v: &Value) -> Result<(), Error> {
     cfg.groups = p.groups;
     cfg.umask = p.umask;
     cfg.terminal = p.terminal;
+    cfg.console_size = p.console_size;
     cfg.caps = p.caps;
     cfg.rlimits = p.rlimits;
     Ok(())

@@ -36,6 +36,8 @@ pub struct Process {
     pub groups: Vec<u32>,
     pub umask: u32,
     pub terminal: bool,
+    /// (rows, columns).
+    pub console_size: Option<(u16, u16)>,
     pub caps: u64,
     pub rlimits: Vec<Rlimit>,
     pub oom_score_adj: Option<i32>,
@@ -84,14 +86,24 @@ pub fn parse(v: &Value, available: u64) -> Result<Process, Error> {
 
     let cwd = sandbox_path("process.cwd", p.req_str("cwd")?)?;
     let (uid, gid, groups, umask) = user(&p)?;
-    // Checked, then left to whoever receives the pty on the console socket: the size is
-    // set on its master side, which conmon and the shims do themselves.
-    if let Some(v) = p.get("consoleSize") {
-        let b = Obj::new(v, "process.consoleSize")?;
-        b.only(&["height", "width"], &[])?;
-        b.req_u32("height")?;
-        b.req_u32("width")?;
-    }
+    let console_size = match p.get("consoleSize") {
+        None => None,
+        Some(v) => {
+            let b = Obj::new(v, "process.consoleSize")?;
+            b.only(&["height", "width"], &[])?;
+            let dim = |key: &str| -> Result<u16, Error> {
+                let n = b.req_u32(key)?;
+                u16::try_from(n).map_err(|_| {
+                    fail(
+                        &format!("process.consoleSize.{key}"),
+                        &Value::from(n),
+                        "at most 65535",
+                    )
+                })
+            };
+            Some((dim("height")?, dim("width")?))
+        }
+    };
     let oom_score_adj = match p.i64("oomScoreAdj")? {
         None => None,
         Some(n) if (-1000..=1000).contains(&n) => Some(n as i32),
@@ -112,6 +124,7 @@ pub fn parse(v: &Value, available: u64) -> Result<Process, Error> {
         groups,
         umask,
         terminal: p.bool("terminal")?.unwrap_or(false),
+        console_size,
         caps: capabilities(p.get("capabilities"), uid, available)?,
         rlimits: rlimits(&p)?,
         oom_score_adj,
