@@ -172,7 +172,22 @@ fn create_start_state_kill_delete_on_a_runc_spec_bundle() {
     assert_eq!(oci.state("c1")["pid"], 0);
     let kill_stopped = oci.cmd(&["kill", "c1", "KILL"]);
     assert_eq!(kill_stopped.code, 125, "{kill_stopped}");
+    let record: Value = serde_json::from_str(
+        &std::fs::read_to_string(oci.root.join("c1").join("state.json")).unwrap(),
+    )
+    .unwrap();
+    let cgroups: Vec<String> = record["nucleus"]["cgroup"]["dirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!cgroups.is_empty() && cgroups.iter().all(|d| Path::new(d).is_dir()));
     assert_eq!(oci.cmd(&["delete", "c1"]).code, 0);
+    assert!(
+        cgroups.iter().all(|d| !Path::new(d).exists()),
+        "delete left cgroups: {cgroups:?}"
+    );
     let gone = oci.cmd(&["state", "c1"]);
     assert_eq!(gone.code, 125, "{gone}");
     assert!(!oci.root.join("c1").exists());
