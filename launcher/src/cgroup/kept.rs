@@ -275,11 +275,14 @@ impl Kept {
         clone_into: bool,
         trusted: &dyn Fn(&Path) -> bool,
     ) -> Result<Join, Error> {
+        let recorded = self.dirs.len();
         let k = self.checked(trusted)?;
-        if k.dirs.is_empty() {
+        // An exec joins all of them or none: outside one, it would escape that one's limits.
+        if k.dirs.len() != recorded || recorded == 0 {
             return Err(Error::runtime(format!(
-                "the cgroups of sandbox {} are gone",
-                k.id
+                "the cgroups of sandbox {} are gone ({} of {recorded} left)",
+                k.id,
+                k.dirs.len()
             )));
         }
         let open = |p: &Path, flags: OFlags| {

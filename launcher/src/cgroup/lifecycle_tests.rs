@@ -738,3 +738,29 @@ fn real_v2_exact_path_keep_and_remove_recorded() {
     assert!(!own.dirs[0].join("a").exists());
     assert!(own.dirs[0].is_dir());
 }
+
+#[test]
+fn an_exec_joins_all_recorded_cgroups_or_none() {
+    let t = Tree::new("join-all");
+    let found = t.v1();
+    let s = Settings {
+        detached: true,
+        ..settings("joiner")
+    };
+    let sb = t.setup(&s, &found).unwrap().unwrap();
+    let dirs: Vec<PathBuf> = sb.dirs().iter().map(|d| d.path.clone()).collect();
+    assert!(dirs.len() > 1, "{dirs:?}");
+    let kept = sb.keep().unwrap();
+    for d in &dirs {
+        std::fs::write(d.join("tasks"), "").unwrap();
+    }
+    let all = kept.clone().join(false, &trust_all).unwrap();
+    assert_eq!(all.files.len(), dirs.len());
+    // One hierarchy's directory gone: the exec would escape that one's limits.
+    std::fs::remove_dir_all(&dirs[1]).unwrap();
+    let e = kept.join(false, &trust_all).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("({} of {} left)", dirs.len() - 1, dirs.len())),
+        "{e}"
+    );
+}
