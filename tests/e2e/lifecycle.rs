@@ -639,3 +639,39 @@ fn exec_keeps_the_workloads_profile_when_the_file_changes_or_goes() {
     assert_eq!(out.code, 0, "{out}");
     assert_eq!(out.value("Seccomp"), "2", "{out}");
 }
+
+#[test]
+fn stop_during_a_detached_start_stops_it() {
+    if skip_unless_root() {
+        return;
+    }
+    let root = Root::new("stop-race");
+    let marker = unique("stop-race");
+    let mut starting = harness::launcher_command([
+        "--root",
+        root.dir.to_str().unwrap(),
+        "run",
+        "-d",
+        "--name",
+        "s",
+        "--",
+        "/bin/sh",
+        "-c",
+        "sleep 3600; true",
+        &marker,
+    ])
+    .spawn()
+    .unwrap();
+    assert!(wait_until(Duration::from_secs(10), || {
+        root.dir.join("s").join("state.json").exists()
+    }));
+    let stop = root.cmd(&["stop", "-t", "1", "s"]);
+    assert_eq!(stop.code, 0, "{stop}");
+    let _ = starting.wait();
+    assert!(
+        wait_until(Duration::from_secs(10), || harness::processes_with(&marker)
+            .is_empty()),
+        "the sandbox outlived stop"
+    );
+    assert_eq!(root.status("s"), "stopped");
+}

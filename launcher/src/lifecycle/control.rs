@@ -85,7 +85,9 @@ fn signal_init(record: &Record, sig: i32) -> Result<(), Error> {
 
 /// `stop ID [-t SECONDS]`: the stop signal (TERM, or the image's), then KILL.
 pub fn stop(root: &Root, id: &str, seconds: u32) -> Result<i32, Error> {
-    let record = root.load(id)?;
+    // A start in progress is let through to its init, which is then stopped.
+    let (lock, record) = settled(root, id, true)?;
+    drop(lock);
     let status = record.status();
     if !matches!(status, Status::Created | Status::Running) {
         // As docker: stopping a stopped sandbox succeeds.
@@ -128,13 +130,16 @@ fn wait_for_monitor(record: &Record) {
     }
 }
 
-/// The record under its lock; with `force`, once a start in progress has got as far as
-/// recording its init (there is nothing to kill before), at most 10 s.
-fn settled(root: &Root, id: &str, force: bool) -> Result<(Lock, Record), Error> {
+/// The record under its lock; with `wait_start`, once a start in progress has got as far as
+/// recording its init (there is nothing to signal before), at most 10 s.
+fn settled(root: &Root, id: &str, wait_start: bool) -> Result<(Lock, Record), Error> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (lock, record) = root.load_locked(id)?;
-        if !force || record.status() != Status::Creating || std::time::Instant::now() > deadline {
+        if !wait_start
+            || record.status() != Status::Creating
+            || std::time::Instant::now() > deadline
+        {
             return Ok((lock, record));
         }
         // The starting command records the init under this lock: let it.
