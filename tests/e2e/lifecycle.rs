@@ -440,7 +440,7 @@ fn a_killed_monitor_takes_its_sandbox_along_and_rm_still_cleans_up() {
     let cgroups = root.cgroup_dirs("m");
     assert!(alive(monitor) && alive(init));
     // SIGKILL: the monitor cannot clean up; init goes with it (parent-death signal).
-    assert_eq!(unsafe_free_kill(monitor as i32, 9), 0);
+    harness::sys::send_signal(monitor as u32, 9).unwrap();
     assert!(
         wait_until(Duration::from_secs(5), || !alive(init)),
         "init outlived its monitor"
@@ -454,15 +454,6 @@ fn a_killed_monitor_takes_its_sandbox_along_and_rm_still_cleans_up() {
         "cgroups left behind: {cgroups:?}"
     );
     assert!(!Path::new(&root.dir.join("m")).exists());
-}
-
-/// `kill(1)`, without unsafe code in the tests.
-fn unsafe_free_kill(pid: i32, sig: i32) -> i32 {
-    std::process::Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .map_or(-1, |s| s.code().unwrap_or(-1))
 }
 
 #[test]
@@ -585,7 +576,7 @@ fn signals_to_the_monitor_are_relayed_to_the_sandbox() {
         let monitor = root.record("s")["nucleus"]["creator"]["pid"]
             .as_i64()
             .unwrap();
-        assert_eq!(unsafe_free_kill(monitor as i32, 15), 0);
+        harness::sys::send_signal(monitor as u32, 15).unwrap();
         assert!(wait_until(Duration::from_secs(5), || root.status("s") == "stopped"));
         // The monitor lived on to record the workload's end by that signal.
         assert!(
