@@ -777,6 +777,10 @@ fn an_exported_bundle_runs_under_runsc_as_under_nucleus() {
     ];
     let out = nucleus(rootfs_args(&root, &opts, &["hostname"]));
     assert_eq!(out.code, 0, "{out}");
+    // An existing directory is refused: someone else may own it, or swap things in it.
+    let again = nucleus(rootfs_args(&root, &opts, &["hostname"]));
+    assert_eq!(again.code, 125, "{again}");
+    assert!(again.stderr.contains("already exists"), "{again}");
     let config: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("b/config.json")).expect("config.json"),
     )
@@ -800,4 +804,32 @@ fn an_exported_bundle_runs_under_runsc_as_under_nucleus() {
     let direct = finish(cmd);
     assert_eq!(direct.code, 0, "{direct}");
     assert_eq!(direct.stdout, "hostname=exported\n", "{direct}");
+}
+
+#[test]
+fn a_signal_to_the_launchers_process_group_reaches_the_workload() {
+    // What a terminal's hangup or ^C does: the whole foreground group gets the signal. Only
+    // the launcher may take it (and relay it); runsc and its gofer must not die of it.
+    for b in backends() {
+        for sig in ["TERM", "HUP"] {
+            let root = TempRoot::with_probe("gvisor-pgrp");
+            let mut cmd = harness::launcher_command(rootfs_args(&root, b.opts(), &["signals"]));
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            let mut running = harness::spawn(cmd);
+            running.expect_line("ready", Duration::from_secs(20));
+            let number = if sig == "TERM" { 15 } else { 1 };
+            harness::sys::send_signal_to_group(running.pid(), number).unwrap();
+            if sig == "HUP" {
+                // The probe ends on TERM only.
+                std::thread::sleep(Duration::from_millis(300));
+                harness::sys::send_signal(running.pid(), 15).unwrap();
+            }
+            let out = running.finish();
+            assert!(
+                out.stdout.lines().any(|l| l == format!("got={sig}")),
+                "{b:?}: {sig} to the group\n{out}"
+            );
+            assert_eq!(out.code, 0, "{b:?}: {sig} to the group\n{out}");
+        }
+    }
 }

@@ -396,11 +396,15 @@ fn kill_and_stop_reach_the_workload() {
             "--",
             "/bin/sh",
             "-c",
-            "trap '' TERM; while :; do sleep 1; done"
+            "trap '' TERM; echo trapped; while :; do sleep 1; done"
         ])
         .code,
         0
     );
+    // Not before the trap is set, or TERM ends it after all.
+    assert!(wait_until(Duration::from_secs(10), || {
+        root.cmd(&["logs", "stubborn"]).stdout.contains("trapped")
+    }));
     assert_eq!(root.cmd(&["stop", "-t", "1", "stubborn"]).code, 0);
     assert_eq!(root.status("stubborn"), "stopped");
     assert!(
@@ -644,7 +648,7 @@ fn stop_during_a_detached_start_stops_it() {
         "run",
         "-d",
         "--name",
-        "s",
+        "stopping",
         "--",
         "/bin/sh",
         "-c",
@@ -653,10 +657,18 @@ fn stop_during_a_detached_start_stops_it() {
     ])
     .spawn()
     .unwrap();
-    assert!(wait_until(Duration::from_secs(10), || {
-        root.dir.join("s").join("state.json").exists()
-    }));
-    let stop = root.cmd(&["stop", "-t", "1", "s"]);
+    if !wait_until(Duration::from_secs(10), || {
+        root.dir.join("stopping").join("state.json").exists()
+    }) {
+        let out = starting.wait_with_output().unwrap();
+        panic!(
+            "no record within 10 s: {:?}\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stop = root.cmd(&["stop", "-t", "1", "stopping"]);
     assert_eq!(stop.code, 0, "{stop}");
     let _ = starting.wait();
     assert!(
@@ -664,5 +676,5 @@ fn stop_during_a_detached_start_stops_it() {
             .is_empty()),
         "the sandbox outlived stop"
     );
-    assert_eq!(root.status("s"), "stopped");
+    assert_eq!(root.status("stopping"), "stopped");
 }

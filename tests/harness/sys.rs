@@ -21,6 +21,16 @@ pub fn send_signal(pid: u32, sig: i32) -> io::Result<()> {
     Ok(())
 }
 
+/// `sig` to every process of the process group `pgid` (as a terminal's hangup does).
+pub fn send_signal_to_group(pgid: u32, sig: i32) -> io::Result<()> {
+    let pgid = libc::pid_t::try_from(pgid).map_err(io::Error::other)?;
+    // SAFETY: killpg takes no pointers; any group and signal number are valid inputs.
+    if unsafe { libc::killpg(pgid, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Makes the launcher inherit `fd` twice without close-on-exec: as itself (FD_CLOEXEC
 /// cleared) and duplicated onto `extra`. `fd` must stay open until the command is spawned.
 pub fn leak_fd(cmd: &mut Command, fd: &impl AsRawFd, extra: RawFd) {

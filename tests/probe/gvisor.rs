@@ -17,9 +17,10 @@ fn proc_version() -> String {
         .to_owned()
 }
 
-/// Whether this process runs on gVisor's kernel.
+/// Whether this process runs on gVisor's kernel: uname(2) says so (a bind-mounted
+/// `/proc/version` cannot make a host look like gVisor).
 pub fn on_gvisor() -> bool {
-    proc_version().ends_with(GVISOR_UTS_VERSION)
+    crate::sys::uname_version() == GVISOR_UTS_VERSION
 }
 
 /// `kernel`: prints `version=` (/proc/version) and `dmesg=FIRST LINE` (or the errno of reading

@@ -1102,3 +1102,18 @@ pub fn read_kernel_log() -> io::Result<String> {
     buf.truncate(n as usize);
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
+
+/// The kernel's version string (`uname -v`), from uname(2): unlike `/proc/version` no mount
+/// or namespace can change it.
+pub fn uname_version() -> String {
+    // SAFETY: all-zero is a valid utsname for the kernel to overwrite.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a utsname living across the call.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return String::new();
+    }
+    // SAFETY: the kernel NUL-terminates every utsname field within its array.
+    unsafe { std::ffi::CStr::from_ptr(u.version.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}

@@ -14,7 +14,7 @@ use rustix::fd::{AsRawFd, OwnedFd};
 pub fn tie_to_launcher(cmd: &mut Command, join: Vec<OwnedFd>) {
     let parent = std::process::id();
     // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
-    // system calls (prctl, getppid, write) on memory it owns; it allocates nothing. `join` is
+    // system calls (prctl, getppid, setsid, write) on memory it owns; it allocates nothing. `join` is
     // moved into the closure, so its fds stay open until the child executes (close-on-exec).
     unsafe {
         cmd.pre_exec(move || {
@@ -31,6 +31,12 @@ pub fn tie_to_launcher(cmd: &mut Command, join: Vec<OwnedFd>) {
             // The launcher may have died before the prctl: nothing would kill us then.
             if libc::getppid() as u32 != parent {
                 return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            // A session of its own: a signal to the launcher's process group (a terminal's
+            // hangup, ^C, a closed ssh session) reaches the launcher alone, which relays it
+            // once, instead of killing runsc and its gofer before the workload sees it.
+            if libc::setsid() < 0 {
+                return Err(io::Error::last_os_error());
             }
             for fd in &join {
                 if libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) != 1 {

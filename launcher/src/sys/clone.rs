@@ -264,6 +264,12 @@ unsafe fn child(
         if late_cgroupns && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
             report_and_exit(Step::ExecInit);
         }
+        // A session of its own: a signal to the launcher's process group (^C, a terminal's
+        // hangup) reaches the launcher alone, which relays it once; init in that group too
+        // would forward a second copy to the workload.
+        if libc::setsid() < 0 {
+            report_and_exit(Step::ExecInit);
+        }
         // After any change of credentials, which would clear it.
         if !detach {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);

@@ -106,7 +106,7 @@ fn trial_key(info: &Info, p: Platform) -> Value {
     })
 }
 
-/// The trial's answer from the cache, else from a trial (remembered when it could be made).
+/// The trial's answer from the cache, else from a trial (remembered when it succeeded).
 fn trial_cached(info: &Info, p: Platform, base: Option<&Path>) -> (bool, String) {
     let key = trial_key(info, p);
     let file = base.map(|b| b.join("runsc-trial.json"));
@@ -143,7 +143,8 @@ fn trial_cached(info: &Info, p: Platform, base: Option<&Path>) -> (bool, String)
         ),
         Err(why) => (false, format!("{}: {why}", p.name())),
     };
-    if let Some(f) = file {
+    // Only a success is remembered: a failure is tried again, once its cause may be fixed.
+    if let Some(f) = file.filter(|_| ok) {
         let _ = std::fs::write(
             f,
             json!({"key": key, "ok": ok, "detail": detail}).to_string(),

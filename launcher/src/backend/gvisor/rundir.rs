@@ -108,21 +108,18 @@ impl RunDir {
     }
 
     /// An existing directory given by the user (`--gvisor-export`), which is kept.
+    /// The directory is made here: one that exists already could belong to, or be changed
+    /// under us by, someone else (a `rootfs` symlink swapped in while the default root is
+    /// written would send root's writes anywhere).
     pub fn export(path: &Path) -> Result<RunDir, Error> {
         let what = |e| Error::io(format!("--gvisor-export {}", path.display()), e);
-        match std::fs::read_dir(path).map(|mut entries| entries.next().is_none()) {
-            Ok(false) => {
+        match std::fs::DirBuilder::new().mode(0o700).create(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(Error::usage(format!(
-                    "--gvisor-export {}: the directory is not empty",
+                    "--gvisor-export {}: already exists (give a new directory to be made)",
                     path.display()
                 )));
-            }
-            Ok(true) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::DirBuilder::new()
-                    .mode(0o700)
-                    .create(path)
-                    .map_err(what)?;
             }
             Err(e) => return Err(what(e)),
         }

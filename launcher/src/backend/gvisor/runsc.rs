@@ -279,14 +279,17 @@ pub fn kill(runsc: &Path, flags: &Flags<'_>, id: &str, sig: i32) -> Result<(), S
     }
 }
 
-/// The last error runsc logged (its `--log` file holds one JSON object per line).
+/// The last error runsc logged. Its `--log` file is a stream of JSON objects, not always one
+/// per line (several processes write it, some without a newline), so it is read as a stream;
+/// reading stops at the first thing that is not JSON.
 pub fn last_error(log: &Path) -> Option<String> {
     let text = std::fs::read_to_string(log).ok()?;
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    serde_json::Deserializer::from_str(&text)
+        .into_iter::<Value>()
+        .map_while(Result::ok)
         .filter(|v| v.get("level").and_then(Value::as_str) == Some("error"))
         .filter_map(|v| Some(v.get("msg")?.as_str()?.to_owned()))
-        .next_back()
+        .last()
 }
 
 #[cfg(test)]
@@ -375,7 +378,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("nucleus-runsc-log-{}", std::process::id()));
         std::fs::write(
             &dir,
-            "{\"msg\":\"first\",\"level\":\"error\"}\n{\"msg\":\"note\",\"level\":\"warning\"}\n{\"msg\":\"failed to load /x: no such file or directory\",\"level\":\"error\",\"time\":\"t\"}",
+            // Entries of several processes, not all ended by a newline.
+            "{\"msg\":\"first\",\"level\":\"error\"}{\"msg\":\"note\",\"level\":\"warning\"}\n{\"msg\":\"failed to load /x: no such file or directory\",\"level\":\"error\",\"time\":\"t\"}",
         )
         .unwrap();
         assert_eq!(
