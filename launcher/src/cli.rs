@@ -184,7 +184,8 @@ pub fn command() -> Command {
              failed or was used wrongly; 126 if the command cannot be executed; 127 if it was not found.")
 }
 
-fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
+/// Every value given for `id` (none: empty).
+pub fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
     m.get_many::<String>(id)
         .map(|v| v.cloned().collect())
         .unwrap_or_default()

@@ -121,17 +121,10 @@ pub fn run_observed(
         return Err(e);
     }
 
-    let (mut session, terminal_failure) = attach_terminal(console.as_ref(), cfg, &init.pidfd);
-    let (status, record) = supervise(
-        &init.pidfd,
-        &init.status_rd,
-        &signals,
-        watcher.as_mut(),
-        session.as_mut(),
-    )?;
-    // The last output, and the host terminal restored, before anything is reported.
-    session.map(crate::tty::Session::finish).transpose()?;
-    let join_failure = record
+    let ended = follow(&init, cfg, console.as_ref(), &signals, watcher.as_mut())?;
+    let status = ended.status;
+    let join_failure = ended
+        .record
         .as_ref()
         .zip(cgroup.as_ref())
         .and_then(|(r, c)| c.join_error(r));
@@ -146,11 +139,51 @@ pub fn run_observed(
     if let Some(w) = watcher {
         w.finish()?;
     }
-    match (record, terminal_failure) {
-        (Some(r), _) => Err(report::from_record(&r, &plan, cfg)),
-        (None, Some(e)) => Err(e),
-        (None, None) => Ok(status),
+    ended.verdict(&plan, cfg)
+}
+
+/// How a started init ended: its status, the failure it recorded (if any), and a failure of
+/// the terminal relay (init's own record, when there is one, says better what went wrong).
+struct Ended {
+    status: i32,
+    record: Option<StatusRecord>,
+    terminal_failure: Option<Error>,
+}
+
+impl Ended {
+    /// The launcher's exit code, or the error to report.
+    fn verdict(self, plan: &plan::CompiledPlan, cfg: &Config) -> Result<i32, Error> {
+        match (self.record, self.terminal_failure) {
+            (Some(r), _) => Err(report::from_record(&r, plan, cfg)),
+            (None, Some(e)) => Err(e),
+            (None, None) => Ok(self.status),
+        }
     }
+}
+
+/// Relays the terminal (if any) and signals until `init` ends.
+fn follow(
+    init: &Started,
+    cfg: &Config,
+    console: Option<&crate::tty::Console>,
+    signals: &OwnedFd,
+    watcher: Option<&mut Watcher>,
+) -> Result<Ended, Error> {
+    let (mut session, terminal_failure) = attach_terminal(console, cfg, &init.pidfd);
+    let (status, record) = supervise(
+        &init.pidfd,
+        &init.status_rd,
+        signals,
+        watcher,
+        session.as_mut(),
+    )?;
+    // The last output, and the host terminal restored, before anything is reported.
+    session.map(crate::tty::Session::finish).transpose()?;
+    Ok(Ended {
+        status,
+        record,
+        terminal_failure,
+    })
 }
 
 /// `exec`: starts the process of `plan` in the sandbox that `extras.enter` names. Detached, it
@@ -180,31 +213,12 @@ pub fn follow_exec(
     }
     let Some(signals) = signals else {
         // The status pipe closes when the process's execve succeeds, or carries why not.
-        let mut buf = [0u8; StatusRecord::LEN];
-        let mut len = 0;
-        while read_record(&init.status_rd, &mut buf, &mut len) {}
-        return match (len == buf.len())
-            .then(|| StatusRecord::decode(&buf))
-            .flatten()
-        {
+        return match read_status(&init.status_rd) {
             Some(r) => Err(report::from_record(&r, plan, cfg)),
             None => Ok(0),
         };
     };
-    let (mut session, terminal_failure) = attach_terminal(console.as_ref(), cfg, &init.pidfd);
-    let (status, record) = supervise(
-        &init.pidfd,
-        &init.status_rd,
-        &signals,
-        None,
-        session.as_mut(),
-    )?;
-    session.map(crate::tty::Session::finish).transpose()?;
-    match (record, terminal_failure) {
-        (Some(r), _) => Err(report::from_record(&r, plan, cfg)),
-        (None, Some(e)) => Err(e),
-        (None, None) => Ok(status),
-    }
+    follow(&init, cfg, console.as_ref(), &signals, None)?.verdict(plan, cfg)
 }
 
 /// `-t`: the pty's master comes back to the launcher, unless the caller sends it elsewhere
@@ -496,6 +510,16 @@ fn supervise(
     }
 }
 
+/// One status record: read until it is complete, or until the pipe's end (then none).
+pub fn read_status(fd: impl AsFd) -> Option<StatusRecord> {
+    let mut buf = [0u8; StatusRecord::LEN];
+    let mut len = 0;
+    while read_record(&fd, &mut buf, &mut len) {}
+    (len == buf.len())
+        .then(|| StatusRecord::decode(&buf))
+        .flatten()
+}
+
 /// Reads into the record buffer; false at end of file (or once it is full).
 fn read_record(fd: impl AsFd, buf: &mut [u8; StatusRecord::LEN], len: &mut usize) -> bool {
     if *len == buf.len() {
@@ -544,15 +568,7 @@ mod tests {
     fn refused(plan: &[u8]) -> (i32, Option<StatusRecord>) {
         let init = start_init(0, plan, None, None, Extras::default()).unwrap();
         let code = wait_exit(&init.pidfd).unwrap();
-        let mut buf = [0u8; StatusRecord::LEN];
-        let mut len = 0;
-        while read_record(&init.status_rd, &mut buf, &mut len) {}
-        (
-            code,
-            (len == buf.len())
-                .then(|| StatusRecord::decode(&buf))
-                .flatten(),
-        )
+        (code, read_status(&init.status_rd))
     }
 
     #[test]

@@ -17,7 +17,12 @@ pub const MAX_LEN: usize = 128;
 /// An id given with `--name`: 1 to 128 of `[A-Za-z0-9_.-]`, starting with a letter or digit
 /// (docker's rule; so no `.`, `..`, `/` or NUL, and nothing that looks like an option).
 pub fn validate(raw: &str) -> Result<String, Error> {
-    let bad = |why: &str| Err(Error::usage(format!("--name {raw:?}: {why}")));
+    validate_as("--name", raw)
+}
+
+/// [`validate`], naming the id `what` in the error (`sandbox id`, `ID`).
+pub fn validate_as(what: &str, raw: &str) -> Result<String, Error> {
+    let bad = |why: &str| Err(Error::usage(format!("{what} {raw:?}: {why}")));
     if raw.is_empty() {
         return bad("empty");
     }
@@ -80,10 +85,16 @@ impl Launcher {
 
 /// Field 22 (starttime) of `PROC/PID/stat`.
 pub fn start_time(proc: &Path, pid: u32) -> Option<u64> {
+    state_and_start(proc, pid).map(|(_, start)| start)
+}
+
+/// Fields 3 (state: `R`, `S`, `Z`, ...) and 22 (starttime) of `PROC/PID/stat`, in one read.
+pub fn state_and_start(proc: &Path, pid: u32) -> Option<(char, u64)> {
     let stat = super::fs::read_small(&proc.join(pid.to_string()).join("stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces and ')'.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
+    let mut after = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = after.next()?.chars().next()?;
+    Some((state, after.nth(18)?.parse().ok()?))
 }
 
 /// `ID@PID.START`.

@@ -126,8 +126,7 @@ pub fn run(a: &StatsArgs) -> Result<i32, Error> {
             "stats reads cgroups; --cgroup-manager none has none",
         ));
     }
-    super::id::validate(&a.id)
-        .map_err(|e| Error::usage(e.to_string().replacen("--name", "ID", 1)))?;
+    super::id::validate_as("ID", &a.id)?;
     let parent = match a.parent.as_deref() {
         None => Parent::default(),
         Some(p) => Parent::parse(p)?,

@@ -11,7 +11,7 @@ mod values;
 use std::path::PathBuf;
 
 pub use paths::SandboxPath;
-pub use values::{Tmpfs, Volume, hostname, user};
+pub use values::{Tmpfs, Volume, env, hostname, user};
 
 use crate::cli::RunArgs;
 use crate::error::Error;
@@ -140,12 +140,8 @@ impl Config {
             ),
         ];
         for e in &a.env {
-            let Some((k, v)) = values::env(e, &host_env)? else {
-                continue;
-            };
-            match env.iter_mut().find(|(key, _)| *key == k) {
-                Some(slot) => slot.1 = v,
-                None => env.push((k, v)),
+            if let Some((k, v)) = values::env(e, &host_env)? {
+                set_env(&mut env, k, v);
             }
         }
 
@@ -209,6 +205,14 @@ impl Config {
             oci: None,
             command: a.command,
         })
+    }
+}
+
+/// Sets `k` in `env`, in its place if it is there already, else at the end.
+pub fn set_env(env: &mut Vec<(String, String)>, k: String, v: String) {
+    match env.iter_mut().find(|(key, _)| *key == k) {
+        Some(slot) => slot.1 = v,
+        None => env.push((k, v)),
     }
 }
 

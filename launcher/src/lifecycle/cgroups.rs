@@ -3,13 +3,6 @@
 
 use serde_json::Value;
 
-use crate::cgroup::Sandbox;
-
-/// A snapshot for the record of a sandbox whose monitor still owns (and will remove) them.
-pub fn describe(s: &Sandbox) -> Value {
-    s.record().to_json()
-}
-
 /// Kills what is left in the recorded cgroups and removes them; a failure is reported, not
 /// fatal: the state goes in any case, and the stale sweep of a later start retries.
 pub fn remove(record: &Value) {

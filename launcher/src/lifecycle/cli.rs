@@ -4,6 +4,8 @@
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
+use crate::cli::strings;
+
 /// `--root`, `--log`, `--log-format` and `--systemd-cgroup`: global, as in runc.
 pub fn global_args() -> [Arg; 4] {
     [
@@ -117,12 +119,6 @@ pub fn commands() -> Vec<Command> {
         Command::new("features").about("OCI: print what this runtime supports, as JSON"),
         Command::new("monitor").hide(true).arg(id_arg()),
     ]
-}
-
-fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
-    m.get_many::<String>(id)
-        .map(|v| v.cloned().collect())
-        .unwrap_or_default()
 }
 
 fn string(m: &ArgMatches, id: &str) -> Option<String> {

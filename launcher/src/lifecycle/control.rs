@@ -6,9 +6,7 @@ use rustix::fs::{Mode, OFlags};
 
 use super::wait;
 use crate::error::Error;
-use crate::state::{Kind, Lock, Record, Root, Status, signal_number};
-
-const START_FIFO: &str = "start.fifo";
+use crate::state::{Kind, Lock, Record, Root, START_FIFO, Status, signal_number};
 
 fn not_in(record: &Record, status: Status, what: &str) -> Error {
     Error::usage(format!(

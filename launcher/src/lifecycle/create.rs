@@ -3,7 +3,6 @@
 //! caller: conmon or containerd's shim is a child subreaper and reaps it when it ends, which
 //! is how they learn the exit status. `delete` removes what is left.
 
-use std::io::Read;
 use std::path::Path;
 
 use rustix::fd::OwnedFd;
@@ -13,12 +12,11 @@ use serde_json::json;
 use crate::backend::native::{self, Extras, PlanKind};
 use crate::config::Config;
 use crate::error::Error;
-use crate::state::{Init, Kind, Record, Root};
+use crate::state::{Init, Kind, Record, Root, START_FIFO};
 
 /// The copy of the bundle's config.json in the state directory: what `exec` and `delete`
 /// read, whatever happens to the bundle meanwhile.
 const CONFIG_COPY: &str = "config.json";
-const START_FIFO: &str = "start.fifo";
 
 pub struct Request<'a> {
     pub id: &'a str,
@@ -159,22 +157,10 @@ fn await_created(
     plan: &crate::plan::CompiledPlan,
     cfg: &Config,
 ) -> Result<(), Error> {
-    use nucleus_shared::status::{StatusRecord, Step};
-    let mut buf = [0u8; StatusRecord::LEN];
-    let mut f = std::fs::File::from(
-        status
-            .try_clone()
-            .map_err(|e| Error::io("reading init's status", e))?,
-    );
-    match f.read_exact(&mut buf) {
-        Ok(()) => match StatusRecord::decode(&buf) {
-            Some(r) if r.step == Step::Created => Ok(()),
-            Some(r) => Err(crate::report::from_record(&r, plan, cfg)),
-            None => Err(Error::runtime(
-                "nucleus-init sent a malformed status record",
-            )),
-        },
-        Err(_) => Err(Error::runtime(
+    match native::read_status(status) {
+        Some(r) if r.step == nucleus_shared::status::Step::Created => Ok(()),
+        Some(r) => Err(crate::report::from_record(&r, plan, cfg)),
+        None => Err(Error::runtime(
             "nucleus-init ended while setting up the sandbox",
         )),
     }

@@ -184,7 +184,7 @@ fn supervise(root: &Root, id: &str, dir: &Path, ready: OwnedFd) -> Result<i32, E
         |init, cgroup| {
             let _lock = Lock::exclusive(dir)?;
             record.init = Init::of(init.pid);
-            record.cgroup = cgroup.map(super::cgroups::describe);
+            record.cgroup = cgroup.map(|c| c.record().to_json());
             record.save()?;
             if let Some(fd) = ready.take() {
                 say(&fd, &format!("{STARTED}\n"));

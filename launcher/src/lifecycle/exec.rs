@@ -109,19 +109,8 @@ fn apply(cfg: &mut Config, a: &ExecArgs) -> Result<(), Error> {
         cfg.terminal = true;
     }
     for e in &a.env {
-        let (k, v) = match e.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => match std::env::var(e) {
-                Ok(v) => (e.clone(), v),
-                Err(_) => continue,
-            },
-        };
-        if k.is_empty() || k.contains('\0') || v.contains('\0') {
-            return Err(Error::usage(format!("-e {e:?}: not KEY=VALUE")));
-        }
-        match cfg.env.iter_mut().find(|(key, _)| *key == k) {
-            Some(slot) => slot.1 = v,
-            None => cfg.env.push((k, v)),
+        if let Some((k, v)) = crate::config::env(e, &|k| std::env::var(k).ok())? {
+            crate::config::set_env(&mut cfg.env, k, v);
         }
     }
     if let Some(w) = &a.workdir {

@@ -44,10 +44,12 @@ fn row_json(r: &Record) -> Value {
     doc
 }
 
-fn status_text(r: &Record) -> String {
-    match (r.status(), r.exit_code) {
-        (Status::Stopped, Some(code)) => format!("exited ({code})"),
-        (s, _) => s.name().to_owned(),
+/// `status` of the state document, with the exit code once it is known.
+fn status_text(state: &Value, exit_code: Option<i32>) -> String {
+    let status = state["status"].as_str().unwrap_or_default();
+    match exit_code {
+        Some(code) if status == Status::Stopped.name() => format!("exited ({code})"),
+        _ => status.to_owned(),
     }
 }
 
@@ -59,7 +61,7 @@ fn table(all: &[Record]) -> String {
             [
                 r.id.clone(),
                 state["pid"].to_string(),
-                status_text(r),
+                status_text(&state, r.exit_code),
                 state["created"]
                     .as_str()
                     .unwrap_or("")

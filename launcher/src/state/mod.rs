@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use lock::Lock;
 pub use process::{Init, signal_number};
-pub use record::{Kind, Record, Status, rfc3339};
+pub use record::{Kind, Record, START_FIFO, Status, rfc3339};
 
 use crate::error::Error;
 
@@ -132,9 +132,7 @@ impl Root {
 /// A sandbox id: the rule of `--name` (1 to 128 of `[A-Za-z0-9_.-]`, starting with a letter or
 /// digit), which also covers the OCI ids podman and containerd make (64 hex digits).
 pub fn check_id(raw: &str) -> Result<&str, Error> {
-    crate::cgroup::id::validate(raw)
-        .map(|_| raw)
-        .map_err(|e| Error::usage(e.to_string().replacen("--name", "sandbox id", 1)))
+    crate::cgroup::id::validate_as("sandbox id", raw).map(|_| raw)
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed.

@@ -29,7 +29,10 @@ impl Init {
 
     /// Still there, and not a zombie waiting for its parent.
     pub fn alive(&self) -> bool {
-        Self::of(self.pid) == Some(*self) && !is_zombie(self.pid)
+        matches!(
+            crate::cgroup::id::state_and_start(Path::new("/proc"), self.pid),
+            Some((state, start)) if start == self.start && state != 'Z' && state != 'X'
+        )
     }
 
     /// A pidfd for it, proven to name this very process: opened first, then checked, so the
@@ -50,15 +53,6 @@ impl Init {
             start: v.get("start")?.as_str()?.parse().ok()?,
         })
     }
-}
-
-fn is_zombie(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return true;
-    };
-    stat.rfind(')')
-        .and_then(|i| stat[i + 1..].split_whitespace().next())
-        .is_some_and(|s| s == "Z" || s == "X")
 }
 
 /// A signal given as a number, or a name with or without `SIG` (`TERM`, `SIGKILL`, `9`).
