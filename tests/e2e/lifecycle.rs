@@ -38,6 +38,42 @@ impl Root {
         self.cmd(&args)
     }
 
+    /// `run -d --name NAME -- COMMAND...` on the default root.
+    fn run_d(&self, name: &str, command: &[&str]) -> Outcome {
+        let mut args = vec!["run", "-d", "--name", name, "--"];
+        args.extend_from_slice(command);
+        self.cmd(&args)
+    }
+
+    /// `run -d --name NAME -- sh -c 'sleep 3600; true' MARKER`, not waited for, returned once
+    /// its record exists: a start still in progress. MARKER names its processes.
+    fn starting(&self, name: &str, marker: &str) -> std::process::Child {
+        let root = self.dir.to_str().unwrap();
+        let sh = ["/bin/sh", "-c", "sleep 3600; true", marker];
+        let mut args = vec!["--root", root, "run", "-d", "--name", name, "--"];
+        args.extend_from_slice(&sh);
+        let child = harness::launcher_command(args).spawn().unwrap();
+        if !wait_until(Duration::from_secs(10), || {
+            self.dir.join(name).join("state.json").exists()
+        }) {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "no record within 10 s: {:?}\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        child
+    }
+
+    /// Whether the monitor records exit code `code` for `name` within 10 s.
+    fn exit_recorded(&self, name: &str, code: i64) -> bool {
+        wait_until(Duration::from_secs(10), || {
+            self.record(name)["nucleus"]["exitCode"] == code
+        })
+    }
+
     fn state(&self, name: &str) -> serde_json::Value {
         let out = self.cmd(&["state", name]);
         assert_eq!(out.code, 0, "{out}");
@@ -145,25 +181,21 @@ fn logs_keep_the_output_and_ps_the_exit_code() {
         return;
     }
     let root = Root::new("logs");
-    let out = root.cmd(&[
-        "run",
-        "-d",
-        "--name",
+    let out = root.run_d(
         "talk",
-        "--",
-        "/bin/sh",
-        "-c",
-        "echo to-stdout; echo to-stderr >&2; exit 3",
-    ]);
+        &[
+            "/bin/sh",
+            "-c",
+            "echo to-stdout; echo to-stderr >&2; exit 3",
+        ],
+    );
     assert_eq!(out.code, 0, "{out}");
     assert!(
         wait_until(Duration::from_secs(10), || root.status("talk") == "stopped"),
         "never stopped"
     );
     // The monitor records the code once it has collected everything.
-    assert!(wait_until(Duration::from_secs(5), || {
-        root.record("talk")["nucleus"]["exitCode"] == 3
-    }));
+    assert!(root.exit_recorded("talk", 3));
     let logs = root.cmd(&["logs", "talk"]);
     assert_eq!(logs.code, 0, "{logs}");
     assert!(
@@ -188,16 +220,7 @@ fn logs_follow_until_the_sandbox_ends() {
         return;
     }
     let root = Root::new("follow");
-    let out = root.cmd(&[
-        "run",
-        "-d",
-        "--name",
-        "f",
-        "--",
-        "/bin/sh",
-        "-c",
-        "echo one; sleep 1; echo two",
-    ]);
+    let out = root.run_d("f", &["/bin/sh", "-c", "echo one; sleep 1; echo two"]);
     assert_eq!(out.code, 0, "{out}");
     let logs = root.cmd(&["logs", "-f", "f"]);
     assert_eq!(
@@ -357,7 +380,7 @@ fn lifecycle_commands_refuse_what_cannot_be_done() {
     ]);
     assert_eq!(bad.code, 125, "{bad}");
     assert!(!root.dir.join("bad").exists());
-    let missing = root.cmd(&["run", "-d", "--name", "missing", "--", "/no/such/cmd"]);
+    let missing = root.run_d("missing", &["/no/such/cmd"]);
     // Started, then the workload could not be executed: the sandbox stopped with 127.
     if missing.code == 0 {
         assert!(wait_until(Duration::from_secs(5), || root
@@ -375,29 +398,20 @@ fn kill_and_stop_reach_the_workload() {
     }
     let root = Root::new("stop");
     // TERM ends a shell that does not trap it: 128 + 15.
-    assert_eq!(
-        root.cmd(&["run", "-d", "--name", "t", "--", "/bin/sleep", "60"])
-            .code,
-        0
-    );
+    assert_eq!(root.run_d("t", &["/bin/sleep", "60"]).code, 0);
     assert_eq!(root.cmd(&["stop", "-t", "10", "t"]).code, 0);
     assert_eq!(root.status("t"), "stopped");
-    assert!(wait_until(
-        Duration::from_secs(5),
-        || root.record("t")["nucleus"]["exitCode"] == 143
-    ));
+    assert!(root.exit_recorded("t", 143));
     // A workload that ignores TERM is killed after the timeout: 128 + 9.
     assert_eq!(
-        root.cmd(&[
-            "run",
-            "-d",
-            "--name",
+        root.run_d(
             "stubborn",
-            "--",
-            "/bin/sh",
-            "-c",
-            "trap '' TERM; echo trapped; while :; do sleep 1; done"
-        ])
+            &[
+                "/bin/sh",
+                "-c",
+                "trap '' TERM; echo trapped; while :; do sleep 1; done"
+            ]
+        )
         .code,
         0
     );
@@ -408,25 +422,15 @@ fn kill_and_stop_reach_the_workload() {
     assert_eq!(root.cmd(&["stop", "-t", "1", "stubborn"]).code, 0);
     assert_eq!(root.status("stubborn"), "stopped");
     assert!(
-        wait_until(
-            Duration::from_secs(10),
-            || root.record("stubborn")["nucleus"]["exitCode"] == 137
-        ),
+        root.exit_recorded("stubborn", 137),
         "{}",
         root.record("stubborn")
     );
     // kill with a signal name.
-    assert_eq!(
-        root.cmd(&["run", "-d", "--name", "k", "--", "/bin/sleep", "60"])
-            .code,
-        0
-    );
+    assert_eq!(root.run_d("k", &["/bin/sleep", "60"]).code, 0);
     assert_eq!(root.cmd(&["kill", "k", "SIGUSR1"]).code, 0);
     assert!(wait_until(Duration::from_secs(5), || root.status("k") == "stopped"));
-    assert!(wait_until(
-        Duration::from_secs(5),
-        || root.record("k")["nucleus"]["exitCode"] == 138
-    ));
+    assert!(root.exit_recorded("k", 138));
     // Stopping a stopped sandbox succeeds, as with docker.
     assert_eq!(root.cmd(&["stop", "k"]).code, 0);
 }
@@ -531,25 +535,7 @@ fn rm_force_during_a_detached_start_leaves_nothing_running() {
     for round in 0..5 {
         let marker = unique(&format!("race{round}"));
         let name = format!("r{round}");
-        let mut starting = harness::launcher_command([
-            "--root",
-            root.dir.to_str().unwrap(),
-            "run",
-            "-d",
-            "--name",
-            &name,
-            "--",
-            "/bin/sh",
-            "-c",
-            "sleep 3600; true",
-            &marker,
-        ])
-        .spawn()
-        .unwrap();
-        // As soon as the record exists: mid-start.
-        assert!(wait_until(Duration::from_secs(10), || {
-            root.dir.join(&name).join("state.json").exists()
-        }));
+        let mut starting = root.starting(&name, &marker);
         let rm = root.cmd(&["rm", "--force", &name]);
         assert_eq!(rm.code, 0, "{rm}");
         let _ = starting.wait();
@@ -572,25 +558,14 @@ fn signals_to_the_monitor_are_relayed_to_the_sandbox() {
     }
     let root = Root::new("monitor-sig");
     for _ in 0..5 {
-        assert_eq!(
-            root.cmd(&["run", "-d", "--name", "s", "--", "/bin/sleep", "60"])
-                .code,
-            0
-        );
+        assert_eq!(root.run_d("s", &["/bin/sleep", "60"]).code, 0);
         let monitor = root.record("s")["nucleus"]["creator"]["pid"]
             .as_i64()
             .unwrap();
         harness::sys::send_signal(monitor as u32, 15).unwrap();
         assert!(wait_until(Duration::from_secs(5), || root.status("s") == "stopped"));
         // The monitor lived on to record the workload's end by that signal.
-        assert!(
-            wait_until(
-                Duration::from_secs(5),
-                || root.record("s")["nucleus"]["exitCode"] == 143
-            ),
-            "{}",
-            root.record("s")
-        );
+        assert!(root.exit_recorded("s", 143), "{}", root.record("s"));
         assert_eq!(root.cmd(&["rm", "s"]).code, 0);
     }
 }
@@ -642,32 +617,7 @@ fn stop_during_a_detached_start_stops_it() {
     }
     let root = Root::new("stop-race");
     let marker = unique("stop-race");
-    let mut starting = harness::launcher_command([
-        "--root",
-        root.dir.to_str().unwrap(),
-        "run",
-        "-d",
-        "--name",
-        "stopping",
-        "--",
-        "/bin/sh",
-        "-c",
-        "sleep 3600; true",
-        &marker,
-    ])
-    .spawn()
-    .unwrap();
-    if !wait_until(Duration::from_secs(10), || {
-        root.dir.join("stopping").join("state.json").exists()
-    }) {
-        let out = starting.wait_with_output().unwrap();
-        panic!(
-            "no record within 10 s: {:?}\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let mut starting = root.starting("stopping", &marker);
     let stop = root.cmd(&["stop", "-t", "1", "stopping"]);
     assert_eq!(stop.code, 0, "{stop}");
     let _ = starting.wait();
